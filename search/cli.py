@@ -1,0 +1,116 @@
+"""The command line: a thin shell around the library (`search --help`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from search import __version__, generations
+from search.config import DEFAULT_INDEX, DEFAULT_SEEDS
+from search.errors import SearchError
+from search.indexer import IndexReport, build_index
+
+SEEDS_OPTION = click.option(
+    "--seeds",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=DEFAULT_SEEDS,
+    envvar="SEARCH_SEEDS",
+    show_default=True,
+    help="Folder of seed files (env SEARCH_SEEDS).",
+)
+INDEX_OPTION = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_INDEX,
+    envvar="SEARCH_INDEX",
+    show_default=True,
+    help="Index folder (env SEARCH_INDEX).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="search")
+def cli() -> None:
+    """Full-text search for news archives: build the index, query it, serve it."""
+
+
+@cli.command("rebuild-index")
+@SEEDS_OPTION
+@INDEX_OPTION
+@click.option("--incremental", is_flag=True, help="Re-read only new, changed and deleted files.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1, publish nothing) if any file is skipped.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def rebuild_index(
+    seeds: Path, index_dir: Path, incremental: bool, strict: bool, as_json: bool
+) -> None:
+    """Build a new index generation from the seed files and switch to it atomically."""
+    try:
+        report = build_index(
+            seeds, index_dir, incremental=incremental, strict=strict, progress=None
+        )
+    except SearchError as exc:
+        if as_json:
+            click.echo(json.dumps({"error": {"code": exc.code, "message": str(exc)}}))
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(asdict(report), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_report(report))
+
+
+def format_report(report: IndexReport) -> str:
+    """Return the human-readable rebuild report."""
+    kinds = ", ".join(f"{count} {kind}" for kind, count in report.kinds.items())
+    mode = "incremental" if report.incremental else "full"
+    lines = [
+        f"generation {report.generation} ({mode} build) in {report.duration_s:.2f} s",
+        f"documents: {report.documents} ({kinds})",
+        f"files read: {report.files_read}; skipped: {len(report.files_skipped)}; "
+        f"duplicates merged: {report.duplicates_merged}; warnings: {len(report.warnings)}",
+    ]
+    if report.incremental:
+        lines.append(
+            f"changes: {report.added} added, {report.updated} updated, {report.deleted} deleted"
+        )
+    lines += [f"note: {note}" for note in report.notes]
+    lines += [f"skipped {s.path}: {s.reason}" for s in report.files_skipped]
+    shown = report.warnings[:50]
+    lines += [f"warning {w}" for w in shown]
+    if len(report.warnings) > len(shown):
+        lines.append(f"... and {len(report.warnings) - len(shown)} more warnings (see --json)")
+    return "\n".join(lines)
+
+
+@cli.command()
+@INDEX_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+def stats(index_dir: Path, as_json: bool) -> None:
+    """Show the current generation: documents by kind, when it was built, its size."""
+    current = generations.current_generation(index_dir)
+    if current is None:
+        raise click.ClickException(
+            f"no search index in {index_dir}: run `search rebuild-index` to build one"
+        )
+    meta: dict[str, Any] = generations.read_meta(current)
+    meta["size_bytes"] = sum(p.stat().st_size for p in current.iterdir() if p.is_file())
+    meta["path"] = str(current)
+    if as_json:
+        click.echo(json.dumps(meta, indent=2))
+        return
+    for name, value in meta.items():
+        click.echo(f"{name}: {value}")
+
+
+def main() -> None:
+    """Run the CLI (the `search` console script and `python -m search`)."""
+    cli(prog_name="search")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

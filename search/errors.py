@@ -1,0 +1,71 @@
+"""The one exception family of the project.
+
+The core raises these; the CLI turns them into exit codes and the web layer into
+HTTP statuses, so neither imports the other::
+
+    SearchError                 base: anything the project reports on purpose
+    ├── SeedError               one seed file is unusable (path, reason); the build skips it
+    ├── IndexBusy               another rebuild holds the index lock
+    ├── BuildError              a rebuild failed; the previous generation keeps serving
+    ├── IndexMissing (503)      no index generation has been published yet
+    └── BadQuery (400)          a request parameter is unusable (names the parameter)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SearchError(Exception):
+    """Base class: every error the project raises on purpose."""
+
+    status_code = 500
+    code = "error"
+
+
+class SeedError(SearchError):
+    """A seed file cannot become a document."""
+
+    code = "bad_seed"
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+class IndexBusy(SearchError):
+    """Another process is rebuilding the index."""
+
+    status_code = 409
+    code = "index_busy"
+
+
+class BuildError(SearchError):
+    """A rebuild failed before publishing; the previous generation is untouched."""
+
+    code = "build_failed"
+
+
+class IndexMissing(SearchError):
+    """No generation has been published in the index folder."""
+
+    status_code = 503
+    code = "index_missing"
+
+    def __init__(self, index_dir: Path | str) -> None:
+        super().__init__(
+            f"no search index in {index_dir}: run `search rebuild-index` to build one"
+        )
+        self.index_dir = str(index_dir)
+
+
+class BadQuery(SearchError):
+    """A request parameter is unusable."""
+
+    status_code = 400
+    code = "bad_parameter"
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param

@@ -1,0 +1,76 @@
+"""Run a function over parts of a job in forked children, for both cores of a build.
+
+Forked children inherit the parent's data without pickling it, and hand back only
+their (small) results through a pipe. A child notices when its parent has died (a
+killed build) and exits instead of finishing work nobody will publish.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+Part = TypeVar("Part")
+Result = TypeVar("Result")
+
+
+class ChildFailed(Exception):
+    """A forked child raised or died; the message says how."""
+
+
+def parent_alive(parent: int) -> bool:
+    """Return False once the process that forked us is gone (we were re-parented)."""
+    return os.getppid() == parent
+
+
+def fork_map(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[Result]:
+    """Return [function(part) for part in parts], each part computed in a forked child.
+
+    Raises ChildFailed if any child fails; every child is waited for either way."""
+    children: list[tuple[int, int]] = []
+    for part in parts:
+        read_end, write_end = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            _run_child(function, part, write_end)
+        os.close(write_end)
+        children.append((pid, read_end))
+    results: list[Result] = []
+    failures: list[str] = []
+    for pid, read_end in children:
+        with os.fdopen(read_end, "rb") as pipe:
+            payload = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not payload:
+            failures.append(f"worker process {pid} exited with status {status}")
+            continue
+        ok, value = pickle.loads(payload)  # noqa: S301 (our own child's result)
+        if ok:
+            results.append(value)
+        else:
+            failures.append(str(value))
+    if failures:
+        raise ChildFailed("; ".join(failures))
+    return results
+
+
+def _run_child(function: Callable[[Part], Result], part: Part, pipe: int) -> None:
+    status = 0
+    payload: tuple[bool, object] = (False, "worker process was interrupted")
+    try:
+        payload = (True, function(part))
+    except Exception as exc:  # reported to the parent, which raises
+        payload = (False, f"{type(exc).__name__}: {exc}")
+    finally:
+        try:
+            with os.fdopen(pipe, "wb") as handle:
+                pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:
+            status = 1
+        os._exit(status)  # skip the parent's atexit handlers and buffered output
