@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -44,7 +43,9 @@ def cli() -> None:
 @SEEDS_OPTION
 @INDEX_OPTION
 @click.option("--incremental", is_flag=True, help="Re-read only new, changed and deleted files.")
-@click.option("--strict", is_flag=True, help="Fail (exit 1, publish nothing) if any file is skipped.")
+@click.option(
+    "--strict", is_flag=True, help="Fail (exit 1, publish nothing) if any file is skipped."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def rebuild_index(
     seeds: Path, index_dir: Path, incremental: bool, strict: bool, as_json: bool
@@ -113,4 +114,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

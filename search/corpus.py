@@ -61,9 +61,11 @@ def discover(seeds_dir: Path) -> tuple[list[SeedFile], list[SkippedFile]]:
             elif not path.is_file():
                 skipped.append(SkippedFile(relative, "not a regular file"))
             elif stat.st_size > MAX_FILE_BYTES:
-                skipped.append(SkippedFile(
-                    relative, f"too large: {stat.st_size} bytes (limit {MAX_FILE_BYTES})"
-                ))
+                skipped.append(
+                    SkippedFile(
+                        relative, f"too large: {stat.st_size} bytes (limit {MAX_FILE_BYTES})"
+                    )
+                )
             else:
                 found.append(SeedFile(path, relative, stat.st_size, stat.st_mtime_ns))
     found.sort(key=lambda f: f.relative)
@@ -131,8 +133,10 @@ def parse_files(
         return _parse_part((files, progress, os.getpid()))
     share = -(-len(files) // workers)
     parent = os.getpid()
-    jobs = [(files[i * share : (i + 1) * share], progress if i == 0 else False, parent)
-            for i in range(workers)]
+    jobs = [
+        (files[i * share : (i + 1) * share], progress if i == 0 else False, parent)
+        for i in range(workers)
+    ]
     return [result for part in fork_map(_parse_part, jobs) for result in part]
 
 

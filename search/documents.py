@@ -180,7 +180,7 @@ def _record(
         if value is not None and limit is not None and len(value) > limit:
             warnings.append(f"{where}{name} truncated from {len(value)} to {limit} characters")
             value = value[:limit]
-        return value  # type: ignore[return-value]
+        return value
 
     title = text("title", MAX_TITLE_CHARS) or text("name", MAX_TITLE_CHARS)
     if not title:
@@ -194,7 +194,7 @@ def _record(
             url = candidate.strip()
             break
         warnings.append(f"{where}{name} is not an http(s) URL; dropped")
-    name, domain = _provider(data.get("provider"), where, warnings)
+    provider_name, provider_domain = _provider(data.get("provider"), where, warnings)
     return Article(
         key=canonical_url(url) if url else path_key(relative),
         kind=kind,
@@ -203,8 +203,8 @@ def _record(
         excerpt=text("excerpt", MAX_EXCERPT_CHARS) or "",
         body=_clean(body, keep_lines=True),
         topics=_topics(data.get("topics"), where, warnings),
-        provider_name=name,
-        provider_domain=domain,
+        provider_name=provider_name,
+        provider_domain=provider_domain,
         published=_published(data.get("publishedDateTime"), where, warnings),
         url=url,
         image=_image(data.get("images"), where, warnings),
@@ -225,7 +225,7 @@ def _clean(value: str, keep_lines: bool = False) -> str:
     return _SPACES.sub(" ", html.unescape(value)).strip()
 
 
-def _text(value: Any) -> str | None | Any:
+def _text(value: Any) -> str | Any | None:
     """Return a clean string for a scalar, None for null/blank, _UNUSABLE otherwise."""
     if value is None:
         return None

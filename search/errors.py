@@ -54,9 +54,7 @@ class IndexMissing(SearchError):
     code = "index_missing"
 
     def __init__(self, index_dir: Path | str) -> None:
-        super().__init__(
-            f"no search index in {index_dir}: run `search rebuild-index` to build one"
-        )
+        super().__init__(f"no search index in {index_dir}: run `search rebuild-index` to build one")
         self.index_dir = str(index_dir)
 
 

@@ -106,7 +106,7 @@ def publish(index_dir: Path, generation: Path) -> None:
         handle.write("\n".join(names) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(temporary, index_dir / POINTER)
+    temporary.replace(index_dir / POINTER)
     _fsync_dir(index_dir)
 
 

@@ -31,9 +31,7 @@ def canonical_url(url: str) -> str:
     path = parts.path
     if path.endswith("/") and path != "/":
         path = path[:-1]
-    return urlunsplit(
-        (parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), "")
-    )
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))
 
 
 def path_key(relative_path: str) -> str:

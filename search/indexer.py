@@ -175,7 +175,9 @@ def _read_files(
             skipped.append(result)
     skipped.sort(key=lambda s: s.path)
     # seed-path order: merge() breaks ties by it
-    records = [r for seed in files if (r := unchanged.get(seed.relative) or fresh.get(seed.relative))]
+    records = [
+        r for seed in files if (r := unchanged.get(seed.relative) or fresh.get(seed.relative))
+    ]
     return records, len(to_read)
 
 

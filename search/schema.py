@@ -123,7 +123,9 @@ def article_fields(article: Article) -> dict[str, Any]:
         values["topic"] = " ".join(article.topics)
         values["topic_key"] = ",".join(t.replace(",", " ") for t in article.topics)
     if article.provider_name or article.provider_domain:
-        values["provider"] = " ".join(filter(None, (article.provider_name, article.provider_domain)))
+        values["provider"] = " ".join(
+            filter(None, (article.provider_name, article.provider_domain))
+        )
         values["provider_key"] = (article.provider_name or article.provider_domain or "").lower()
         values["provider_name"] = article.provider_name
         values["provider_domain"] = article.provider_domain

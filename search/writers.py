@@ -87,8 +87,10 @@ def _fork_writers(
 ) -> list[Any]:
     """Index each part in a forked child; move its segments into `folder`; return them."""
     parent = os.getpid()
-    jobs = [(folder / f"part-{n}", part, progress if n == 0 else False, parent)
-            for n, part in enumerate(parts)]
+    jobs = [
+        (folder / f"part-{n}", part, progress if n == 0 else False, parent)
+        for n, part in enumerate(parts)
+    ]
     for job in jobs:
         job[0].mkdir()
     checkpoint("half-indexed")
@@ -100,9 +102,9 @@ def _fork_writers(
     for (part_folder, *_), part_segments in zip(jobs, results, strict=True):
         for segment in part_segments:
             prefix = f"{segment.segment_id()}."
-            for name in os.listdir(part_folder):
-                if name.startswith(prefix):
-                    os.replace(part_folder / name, folder / name)
+            for path in part_folder.iterdir():
+                if path.name.startswith(prefix):
+                    path.replace(folder / path.name)
             segments.append(segment)
         shutil.rmtree(part_folder, ignore_errors=True)
     return segments
