@@ -16,14 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from whoosh import index as whoosh_index
+
 from search import generations, writers
+from search.columns import ARRAYS, NAMES, Row, write_columns
 from search.corpus import SeedFile, SkippedFile, count_kinds, discover, merge, parse_files
 from search.documents import Article, ParsedFile
 from search.errors import BuildError
 from search.manifest import RECORDS, FileRecord, read_records, write_records
+from search.vocabulary import WORDS, count_words, write_words
 
 SCHEMA_VERSION = 1  # bump when schema.build_schema() changes: --incremental then builds in full
-_OWN_FILES = frozenset({generations.META, RECORDS})
+_OWN_FILES = frozenset({generations.META, RECORDS, ARRAYS, NAMES, WORDS})
 
 # A test hook: called with a stage name at each step, so crash tests can stop a build
 # exactly there ("locked", "parsed", "half-indexed", "indexed", "synced", "published").
@@ -118,6 +122,8 @@ def _build(
             writers.write_all(folder, merged.documents, progress=progress, checkpoint=checkpoint)
             counts = {"added": len(merged.documents)}
         write_records(folder / RECORDS, records)
+        _write_columns(folder, merged.documents, from_index=incremental)
+        write_words(folder, count_words(merged.documents))
         report = IndexReport(
             generation=folder.name,
             documents=len(merged.documents),
@@ -196,6 +202,29 @@ def _apply_changes(
     writers.update(current, folder, changed, deleted, checkpoint, keep=_OWN_FILES)
     added = sum(1 for d in changed if d.id not in before)
     return {"added": added, "updated": len(changed) - added, "deleted": len(deleted)}
+
+
+def _write_columns(folder: Path, documents: list[Article], from_index: bool) -> None:
+    """Save the per-document columns; row order must be Whoosh's document numbers."""
+    if not from_index:  # a full build numbers documents in list order, part after part
+        write_columns(folder, (Row(d.topics, d.provider_name, d.published) for d in documents))
+        return
+    ix = whoosh_index.open_dir(str(folder))
+    try:
+        with ix.reader() as reader:
+            rows = [
+                Row((), None, None, deleted=True)
+                if reader.is_deleted(number)
+                else _stored_row(reader.stored_fields(number))
+                for number in range(reader.doc_count_all())
+            ]
+    finally:
+        ix.close()
+    write_columns(folder, rows)
+
+
+def _stored_row(stored: dict[str, Any]) -> Row:
+    return Row(stored.get("topics") or (), stored.get("provider_name"), stored.get("published"))
 
 
 def _write_meta(folder: Path, report: IndexReport, seeds_dir: Path) -> None:

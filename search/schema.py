@@ -25,25 +25,31 @@ from search.identity import doc_id
 FIELD_WEIGHTS = {"title": 3.0, "excerpt": 1.5, "body": 1.0, "topic": 1.5, "provider": 1.0}
 TEXT_FIELDS = ("title", "excerpt", "body", "topic", "provider")
 
-_TOKEN = re.compile(r"[\w\*]+(\.?[\w\*]+)*")  # whoosh.analysis.tokenizers.default_pattern
+TOKEN = re.compile(r"[\w\*]+(\.?[\w\*]+)*")  # whoosh.analysis.tokenizers.default_pattern
 _MIN_SIZE = 2  # StopFilter's default minsize
 _STEMS: dict[str, str] = {}
 _STEM_CACHE_LIMIT = 500_000  # words; bounded so a hostile corpus cannot exhaust memory
+
+
+def stem_word(word: str) -> str:
+    """Return the indexed form of a lowercase word (Porter stem, cached)."""
+    term = _STEMS.get(word)
+    if term is None:
+        term = stem(word)
+        if len(_STEMS) < _STEM_CACHE_LIMIT:
+            _STEMS[word] = term
+    return term
 
 
 def analyze(text: str) -> dict[str, list[int]]:
     """Return {stemmed term: positions} exactly as StemmingAnalyzer would index `text`."""
     positions: dict[str, list[int]] = {}
     pos = -1
-    for index, match in enumerate(_TOKEN.finditer(text)):
+    for index, match in enumerate(TOKEN.finditer(text)):
         word = match.group().lower()
         if len(word) < _MIN_SIZE or word in STOP_WORDS:
             continue
-        term = _STEMS.get(word)
-        if term is None:
-            term = stem(word)
-            if len(_STEMS) < _STEM_CACHE_LIMIT:
-                _STEMS[word] = term
+        term = _STEMS.get(word) or stem_word(word)
         # StopFilter(renumber=True): the first kept token keeps its place, later ones follow on
         pos = index if pos < 0 else pos + 1
         if term in positions:

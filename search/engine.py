@@ -1,0 +1,150 @@
+"""The search engine: ranked search with disjunctive facets, filters, highlights, suggestions.
+
+    engine = Engine.open(Path("index"))
+    result = engine.search(SearchRequest(q="facial recognition", topics=("AI",)))
+
+Engine follows the index folder's CURRENT pointer (checked at most once a second),
+opens a newly published generation beside the old one and switches over when it is
+ready, so it never reads a half-built index and needs no restart. Every search runs
+against one Snapshot from start to end. It is safe to call from many threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from search import generations
+from search.errors import IndexMissing, SearchError
+from search.hits import document_detail
+from search.results import DocumentDetail, SearchRequest, SearchResult, Suggestion
+from search.searching import run_search, suggest_for
+from search.snapshot import Snapshot
+
+CHECK_INTERVAL = 1.0  # seconds between looks at CURRENT: pick-up within a second or so
+RESULT_CACHE = 2048  # answers kept per engine; keyed by generation and normalised request
+
+
+class DocumentNotFound(SearchError):
+    """No document has the requested id."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class Engine:
+    """Searches the current generation of one index folder."""
+
+    def __init__(self, index_dir: Path, *, cache: bool = True) -> None:
+        self.index_dir = index_dir
+        self.cache_enabled = cache
+        self._snapshot: Snapshot | None = None
+        self._checked = 0.0
+        self._pointer: str | None = None
+        self._switch = threading.Lock()
+        self._cache: OrderedDict[tuple[str, SearchRequest], SearchResult] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, index_dir: Path, *, cache: bool = True) -> Engine:
+        """Return an engine for `index_dir`; a missing index is not an error until a search."""
+        engine = cls(index_dir, cache=cache)
+        with contextlib.suppress(IndexMissing):
+            engine._current()
+        return engine
+
+    def _current(self) -> Snapshot:
+        """Return the snapshot of the current generation, switching if a new one appeared."""
+        now = time.monotonic()
+        snapshot = self._snapshot
+        if snapshot is not None and now - self._checked < CHECK_INTERVAL:
+            return snapshot
+        if not self._switch.acquire(blocking=snapshot is None):
+            return snapshot  # type: ignore[return-value]  # another thread is switching
+        try:
+            self._checked = now
+            folder = generations.current_generation(self.index_dir)
+            if folder is None:
+                if self._snapshot is None:
+                    raise IndexMissing(self.index_dir)
+                return self._snapshot
+            if self._snapshot is None or folder.name != self._snapshot.name:
+                try:
+                    fresh = Snapshot(folder)
+                except (OSError, ValueError) as exc:  # deleted or damaged: keep the old one
+                    if self._snapshot is None:
+                        raise IndexMissing(self.index_dir) from exc
+                    return self._snapshot
+                old, self._snapshot = self._snapshot, fresh
+                if old is not None:
+                    old.retire()
+            return self._snapshot
+        finally:
+            self._switch.release()
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """Yield the current snapshot, kept open until the block ends."""
+        while True:
+            snapshot = self._current()
+            snapshot.acquire()
+            if not snapshot._retired:
+                break
+            snapshot.release()  # switched between the two lines above: take the new one
+        try:
+            yield snapshot
+        finally:
+            snapshot.release()
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Return the result of `request` (raises IndexMissing, BadQuery)."""
+        started = time.perf_counter()
+        with self.snapshot() as snapshot:
+            key = (snapshot.name, request)
+            if self.cache_enabled:
+                cached = self._cache.get(key)
+                if cached is not None:
+                    took = round((time.perf_counter() - started) * 1000, 3)
+                    return replace(cached, took_ms=took)
+            result = run_search(snapshot, request, started)
+        if self.cache_enabled:
+            with self._cache_lock:
+                self._cache[key] = result
+                while len(self._cache) > RESULT_CACHE:
+                    self._cache.popitem(last=False)
+        return result
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
+        """Return search-as-you-type completions for `prefix`."""
+        with self.snapshot() as snapshot:
+            return suggest_for(snapshot, prefix, limit)
+
+    def document(self, doc_id: str) -> DocumentDetail:
+        """Return one document and its story's coverage (raises DocumentNotFound)."""
+        with self.snapshot() as snapshot:
+            number = snapshot.number_of(doc_id)
+            if number is None:
+                raise DocumentNotFound(f"no document with id {doc_id!r}")
+            return document_detail(snapshot, number)
+
+    def health(self) -> dict[str, object]:
+        """Return the /healthz body (raises IndexMissing when there is no index)."""
+        with self.snapshot() as snapshot:
+            return {
+                "status": "ok",
+                "documents": snapshot.documents,
+                "generation": snapshot.name,
+                "built_at": snapshot.meta.get("built_at"),
+            }
+
+    def close(self) -> None:
+        """Close the open generation."""
+        with self._switch:
+            if self._snapshot is not None:
+                self._snapshot.retire()
+                self._snapshot = None

@@ -1,0 +1,158 @@
+"""Evaluate a parsed Whoosh query into dense NumPy arrays: which documents match, and scores.
+
+Terms come from the PostingCache as precomputed BM25 contributions; AND, OR and NOT
+are array operations; prefix, wildcard and fuzzy terms expand to at most
+MAX_EXPANSION terms. Phrases need positions, so they (and any query type not handled
+here) are answered by Whoosh's own matcher, which is exact but slower.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from whoosh import query as wq
+
+from search.postings import PostingCache
+
+MAX_EXPANSION = 256  # terms one wildcard, prefix or fuzzy term may expand to
+
+Mask = npt.NDArray[np.bool_]
+Scores = npt.NDArray[np.float32]
+
+
+@dataclass
+class Match:
+    """Documents matching a query (mask) and their scores (zero where not matching)."""
+
+    mask: Mask
+    scores: Scores
+
+
+@dataclass
+class Evaluation:
+    """What evaluating a query needed: terms to highlight, expansions that were capped."""
+
+    terms: dict[str, set[str]] = field(default_factory=dict)  # field -> indexed terms
+    capped: list[str] = field(default_factory=list)
+
+
+class Evaluator:
+    """Evaluates query trees against one generation."""
+
+    def __init__(self, postings: PostingCache, alive: Mask, searcher_factory: Any) -> None:
+        self.postings = postings
+        self.alive = alive
+        self.size = int(alive.shape[0])
+        self.searcher_factory = searcher_factory  # () -> context manager giving a searcher
+
+    def evaluate(self, q: Any, info: Evaluation) -> Match:
+        """Return the Match of query `q`, restricted to live documents."""
+        match = self._eval(q, info)
+        return Match(match.mask & self.alive, match.scores)
+
+    def _empty(self) -> Match:
+        return Match(np.zeros(self.size, np.bool_), np.zeros(self.size, np.float32))
+
+    def _eval(self, q: Any, info: Evaluation) -> Match:
+        if isinstance(q, wq.Term):
+            return self._terms(q.fieldname, [q.text], q.boost, info)
+        if isinstance(q, wq.Every):
+            return Match(self.alive.copy(), np.zeros(self.size, np.float32))
+        if isinstance(q, type(wq.NullQuery)):
+            return self._empty()
+        if isinstance(q, wq.Not):
+            inner = self._eval(q.query, info)
+            return Match(~inner.mask, np.zeros(self.size, np.float32))
+        if isinstance(q, wq.AndNot):
+            positive, negative = self._eval(q.a, info), self._eval(q.b, Evaluation())
+            mask = positive.mask & ~negative.mask
+            return Match(mask, np.where(mask, positive.scores, 0).astype(np.float32))
+        if isinstance(q, wq.AndMaybe):
+            required, optional = self._eval(q.a, info), self._eval(q.b, info)
+            total = np.where(required.mask, required.scores + optional.scores, 0)
+            return Match(required.mask, total.astype(np.float32))
+        if isinstance(q, wq.Require):
+            required, filter_ = self._eval(q.a, info), self._eval(q.b, info)
+            mask = required.mask & filter_.mask
+            return Match(mask, np.where(mask, required.scores, 0).astype(np.float32))
+        if isinstance(q, wq.And):
+            return self._and(q, info)
+        if isinstance(q, wq.Or | wq.DisjunctionMax):
+            return self._or(q, info)
+        if isinstance(q, wq.Prefix | wq.Wildcard | wq.FuzzyTerm | wq.Regex):
+            return self._terms(q.fieldname, self._expand(q, info), q.boost, info)
+        return self._whoosh(q, info)
+
+    def _and(self, q: Any, info: Evaluation) -> Match:
+        mask = np.ones(self.size, np.bool_)
+        scores = np.zeros(self.size, np.float32)
+        for child in q.subqueries:
+            if isinstance(child, wq.Not):
+                mask &= ~self._eval(child.query, Evaluation()).mask
+                continue
+            match = self._eval(child, info)
+            mask &= match.mask
+            scores += match.scores
+        scores[~mask] = 0
+        return Match(mask, scores)
+
+    def _or(self, q: Any, info: Evaluation) -> Match:
+        children = list(q.subqueries)
+        if children and all(isinstance(c, wq.Term) for c in children):
+            # The common case (one word over several fields): add into one array.
+            scores = np.zeros(self.size, np.float32)
+            mask = np.zeros(self.size, np.bool_)
+            for child in children:
+                docs, contribution = self.postings.get(child.fieldname, child.text)
+                if len(docs):
+                    scores[docs] += contribution * child.boost * q.boost
+                    mask[docs] = True
+                    info.terms.setdefault(child.fieldname, set()).add(child.text)
+            return Match(mask, scores)
+        mask = np.zeros(self.size, np.bool_)
+        scores = np.zeros(self.size, np.float32)
+        for child in children:
+            match = self._eval(child, info)
+            mask |= match.mask
+            scores += match.scores * q.boost
+        return Match(mask, scores)
+
+    def _terms(self, fieldname: str, terms: list[str], boost: float, info: Evaluation) -> Match:
+        scores = np.zeros(self.size, np.float32)
+        mask = np.zeros(self.size, np.bool_)
+        for term in terms:
+            docs, contribution = self.postings.get(fieldname, term)
+            if len(docs):
+                scores[docs] += contribution * boost
+                mask[docs] = True
+                info.terms.setdefault(fieldname, set()).add(term)
+        return Match(mask, scores)
+
+    def _expand(self, q: Any, info: Evaluation) -> list[str]:
+        terms: list[str] = []
+        with self.postings.lock:
+            for btext in q._btexts(self.postings.reader):
+                if len(terms) >= MAX_EXPANSION:
+                    info.capped.append(f"{q.fieldname}:{q.text}")
+                    break
+                terms.append(btext.decode("utf-8") if isinstance(btext, bytes) else str(btext))
+        return terms
+
+    def _whoosh(self, q: Any, info: Evaluation) -> Match:
+        """Evaluate with Whoosh's own matcher (phrases and anything else)."""
+        scores = np.zeros(self.size, np.float32)
+        mask = np.zeros(self.size, np.bool_)
+        with self.searcher_factory() as searcher:
+            matcher = q.matcher(searcher)
+            while matcher.is_active():
+                number = matcher.id()
+                mask[number] = True
+                scores[number] += matcher.score()
+                matcher.next()
+            for fieldname, btext in q.existing_terms(searcher.reader(), phrases=True):
+                text = btext.decode("utf-8") if isinstance(btext, bytes) else str(btext)
+                info.terms.setdefault(fieldname, set()).add(text)
+        return Match(mask, scores)

@@ -1,0 +1,143 @@
+"""The engine's inputs and outputs as plain dataclasses; they serialise to DESIGN.md 5.
+
+No Whoosh object ever leaves the engine: views and the CLI get these, and the JSON
+API is `dataclasses.asdict` of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+SORTS = ("relevance", "newest", "oldest")
+FACETS = ("topic", "provider", "year", "month")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A normalised search: the query text, filters, sort and page."""
+
+    q: str = ""
+    topics: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str | None = None  # None: relevance when q is given, else newest
+    page: int = 1
+    per_page: int = 10
+
+    @property
+    def effective_sort(self) -> str:
+        """Return the sort in force: the requested one, else DESIGN.md 4's default."""
+        return self.sort or ("relevance" if self.q.strip() else "newest")
+
+
+@dataclass(frozen=True)
+class Provider:
+    """Who published a document."""
+
+    name: str | None
+    domain: str | None
+
+
+@dataclass(frozen=True)
+class Highlights:
+    """Title and excerpt as safe HTML: matched words in <mark>, all else escaped."""
+
+    title: str
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result."""
+
+    id: str
+    kind: str
+    url: str | None
+    title: str
+    excerpt: str
+    published: str | None  # ISO 8601 UTC with Z
+    provider: Provider
+    topics: list[str]
+    image: str | None
+    score: float
+    highlights: Highlights
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a facet, its count under the other filters, and whether it is selected."""
+
+    value: str
+    count: int
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters in force, as the request gave them."""
+
+    topic: list[str] = field(default_factory=list)
+    provider: list[str] = field(default_factory=list)
+    from_: str | None = None
+    to: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        """Return the DESIGN.md 5 `filters` object (`from` is a keyword in Python)."""
+        return {"topic": self.topic, "provider": self.provider, "from": self.from_, "to": self.to}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The answer to a SearchRequest: DESIGN.md 5's /api/search body."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    sort: str
+    took_ms: float
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    filters: Filters
+    suggestion: str | None = None
+    generation: str = ""
+    partial: bool = False  # a wildcard or fuzzy term expanded to too many terms
+
+    def as_json(self) -> dict[str, object]:
+        """Return the JSON body of /api/search."""
+        from dataclasses import asdict
+
+        body = asdict(self)
+        body["filters"] = self.filters.as_json()
+        return body
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One search-as-you-type completion."""
+
+    text: str
+    kind: str  # "query", "title", "topic" or "provider"
+
+
+@dataclass(frozen=True)
+class DocumentDetail:
+    """A document with every served field, and the story's other coverage."""
+
+    id: str
+    kind: str
+    url: str | None
+    title: str
+    excerpt: str
+    body: str
+    published: str | None
+    provider: Provider
+    topics: list[str]
+    image: str | None
+    category: str | None
+    type: str | None
+    quality: int | None
+    related: list[Hit]

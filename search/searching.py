@@ -1,0 +1,216 @@
+"""One search against one snapshot: match, filter, rank, facet, highlight, correct.
+
+The text query gives a match mask and BM25 scores (search.matching); filters are
+cached masks from the columns; facets count each facet's own disjunctive mask; only
+the page's documents are ever read from Whoosh's stored fields.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from search import facets
+from search.hits import make_hit
+from search.matching import Evaluation, Match
+from search.querying import parse, plain_words
+from search.results import Filters, Hit, SearchRequest, SearchResult, Suggestion
+from search.snapshot import Snapshot
+
+SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer results than this
+Mask = npt.NDArray[np.bool_]
+
+
+def _match(snapshot: Snapshot, text: str, info: Evaluation) -> Match | None:
+    """Return the text match, or None for an empty query (every live document, no score)."""
+    if not text.strip():
+        return None
+    return snapshot.evaluator.evaluate(parse(snapshot.parser, text), info)
+
+
+def _filters(snapshot: Snapshot, request: SearchRequest) -> dict[str, Mask | None]:
+    columns = snapshot.columns
+    masks: dict[str, Mask | None] = {"topic": None, "provider": None, "date": None}
+    if request.topics:
+        ids = [
+            i for t in request.topics if (i := columns.topic_index.get(t.casefold())) is not None
+        ]
+        masks["topic"] = columns.topic_mask(ids)
+    if request.providers:
+        ids = [
+            i
+            for p in request.providers
+            if (i := columns.provider_index.get(p.casefold())) is not None
+        ]
+        masks["provider"] = columns.provider_mask(ids)
+    if request.date_from or request.date_to:
+        masks["date"] = columns.date_mask(request.date_from, request.date_to)
+    return masks
+
+
+def _combine(base: Mask, *masks: Mask | None) -> Mask:
+    result = base
+    for mask in masks:
+        if mask is not None:
+            result = result & mask
+    return result
+
+
+def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> SearchResult:
+    """Return the SearchResult of `request` against `snapshot`."""
+    columns = snapshot.columns
+    info = Evaluation()
+    match = _match(snapshot, request.q, info)
+    base = columns.alive if match is None else match.mask
+    f = _filters(snapshot, request)
+    final = _combine(base, f["topic"], f["provider"], f["date"])
+    total = int(np.count_nonzero(final))
+    sort = request.effective_sort
+    start = (request.page - 1) * request.per_page
+    numbers = _ranked(snapshot, final, match, sort, start + request.per_page)[start:]
+    terms = set().union(*(info.terms.get(name, set()) for name in ("title", "excerpt", "body")))
+    scores = match.scores if match is not None else None
+    hits = [
+        make_hit(snapshot.stored(int(n)), float(scores[n]) if scores is not None else 0.0, terms)
+        for n in numbers
+    ]
+    months = facets.month_counts(columns, _combine(base, f["topic"], f["provider"]))
+    years, month_values = facets.date_facets(months, request.date_from, request.date_to)
+    facet_lists = {
+        "topic": facets.named_facet(
+            columns.topics,
+            facets.topic_counts(columns, _combine(base, f["provider"], f["date"])),
+            request.topics,
+        ),
+        "provider": facets.named_facet(
+            columns.providers,
+            facets.provider_counts(columns, _combine(base, f["topic"], f["date"])),
+            request.providers,
+        ),
+        "year": years,
+        "month": month_values,
+    }
+    suggestion = None
+    if match is not None and total < SUGGEST_BELOW:
+        suggestion = _did_you_mean(snapshot, request, total, f)
+    return SearchResult(
+        query=request.q,
+        total=total,
+        page=request.page,
+        per_page=request.per_page,
+        pages=max(1, math.ceil(total / request.per_page)) if total else 0,
+        sort=sort,
+        took_ms=round((time.perf_counter() - started) * 1000, 3),
+        hits=hits,
+        facets=facet_lists,
+        filters=Filters(
+            list(request.topics),
+            list(request.providers),
+            request.date_from.isoformat() if request.date_from else None,
+            request.date_to.isoformat() if request.date_to else None,
+        ),
+        suggestion=suggestion,
+        generation=snapshot.name,
+        partial=bool(info.capped),
+    )
+
+
+def _ranked(
+    snapshot: Snapshot, final: Mask, match: Match | None, sort: str, wanted: int
+) -> npt.NDArray[np.int64]:
+    """Return the first `wanted` document numbers of `final` in the sort order.
+
+    The order is total (score, then newest, then document number), so consecutive
+    pages never repeat or skip a document."""
+    columns = snapshot.columns
+    if sort != "relevance" or match is None:
+        order = columns.newest_first if sort != "oldest" else columns.oldest_first
+        ranked: npt.NDArray[np.int64] = order[final[order]][:wanted]
+        return ranked
+    candidates = np.flatnonzero(final)
+    scores = match.scores[candidates]
+    if len(candidates) > wanted:
+        # Keep everything tied with the wanted-th score, so ties are broken below, not here.
+        threshold = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
+        keep = scores >= threshold
+        candidates, scores = candidates[keep], scores[keep]
+    published = columns.published[candidates]
+    order = np.lexsort((candidates, -published, -scores))
+    result: npt.NDArray[np.int64] = candidates[order][:wanted]
+    return result
+
+
+def _did_you_mean(
+    snapshot: Snapshot, request: SearchRequest, total: int, f: dict[str, Mask | None]
+) -> str | None:
+    """Return the query with misspelt words corrected, if that finds more results."""
+    text = request.q
+    corrected = text
+    for start, end, word in reversed(plain_words(text)):
+        better = snapshot.vocabulary.correct(word)
+        if better:
+            corrected = corrected[:start] + better + corrected[end:]
+    if corrected == text:
+        return None
+    match = _match(snapshot, corrected, Evaluation())
+    if match is None:
+        return None
+    found = int(np.count_nonzero(_combine(match.mask, f["topic"], f["provider"], f["date"])))
+    return corrected if found > total else None
+
+
+def suggest_for(snapshot: Snapshot, prefix: str, limit: int) -> list[Suggestion]:
+    """Return completions for what a reader has typed so far, most useful first.
+
+    Topics and providers whose names start with the text come first (they become
+    filters), then the commonest words completing the last word, then titles."""
+    typed = " ".join(prefix.split())
+    if not typed:
+        return []
+    folded = typed.casefold()
+    found: list[Suggestion] = []
+    columns = snapshot.columns
+    for kind, names, counts in (
+        ("topic", columns.topics, facets.topic_counts(columns, columns.alive)),
+        ("provider", columns.providers, facets.provider_counts(columns, columns.alive)),
+    ):
+        matches = [
+            (int(counts[i]), name)
+            for i, name in enumerate(names)
+            if _starts_a_word(name.casefold(), folded)
+        ]
+        matches.sort(key=lambda item: (-item[0], item[1]))
+        found += [Suggestion(name, kind) for _, name in matches[:3]]
+    head, _, last = typed.rpartition(" ")
+    for word, _count in snapshot.vocabulary.complete(last, limit):
+        text = f"{head} {word}".strip()
+        if text.casefold() != folded or word.casefold() == last.casefold():
+            found.append(Suggestion(text, "query"))
+    found += _title_suggestions(snapshot, typed, limit)
+    unique: dict[tuple[str, str], Suggestion] = {}
+    for suggestion in found:
+        unique.setdefault((suggestion.kind, suggestion.text.casefold()), suggestion)
+    return list(unique.values())[:limit]
+
+
+def _starts_a_word(name: str, typed: str) -> bool:
+    return name.startswith(typed) or f" {typed}" in f" {name}"
+
+
+def _title_suggestions(snapshot: Snapshot, typed: str, limit: int) -> list[Suggestion]:
+    words = [w for w in typed.split() if w.isalnum()]
+    if not words:
+        return []
+    query = " ".join(f"title:{w}" for w in words[:-1]) + f" title:{words[-1]}*"
+    info = Evaluation()
+    try:
+        match = snapshot.evaluator.evaluate(parse(snapshot.parser, query), info)
+    except Exception:  # a completion is a nicety: never fail the keystroke
+        return []
+    numbers: Any = _ranked(snapshot, match.mask, match, "relevance", 3)
+    titles: list[Hit] = [make_hit(snapshot.stored(int(n)), 0.0, ()) for n in numbers]
+    return [Suggestion(hit.title, "title") for hit in titles][:limit]

@@ -1,0 +1,113 @@
+"""One opened generation: its Whoosh reader, columns, postings cache and vocabulary.
+
+Snapshots are immutable views: a search runs entirely against one, so every answer
+comes from one whole generation. The engine retires a snapshot when a newer
+generation is published and closes it once its last search has finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.searching import Searcher
+
+from search.columns import Columns
+from search.generations import read_meta
+from search.matching import Evaluator
+from search.postings import PostingCache
+from search.querying import build_parser
+from search.vocabulary import Vocabulary
+
+STORED_CACHE = 4096  # documents whose stored fields stay in memory (result pages repeat)
+
+
+class Snapshot:
+    """A generation opened for searching."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.name = folder.name
+        self.meta = read_meta(folder)
+        self.index = whoosh_index.open_dir(str(folder))
+        self.reader = self.index.reader()
+        try:
+            self.columns = Columns.load(folder)
+            self.postings = PostingCache(self.reader, self.columns.size)
+            self.vocabulary = Vocabulary.load(folder)
+            self.evaluator = Evaluator(self.postings, self.columns.alive, self.searcher)
+            self.parser = build_parser(self.index.schema)
+        except BaseException:
+            self.reader.close()
+            raise
+        self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._users = 0
+        self._retired = False
+        self._state = threading.Lock()
+
+    @property
+    def documents(self) -> int:
+        """Return the number of live documents."""
+        return int(self.reader.doc_count())
+
+    @contextlib.contextmanager
+    def searcher(self) -> Iterator[Any]:
+        """Yield a Whoosh searcher over this snapshot's reader, holding the reader's lock."""
+        with self.postings.lock:
+            yield Searcher(self.reader, closereader=False)
+
+    def stored(self, number: int) -> dict[str, Any]:
+        """Return the stored fields of document `number` (cached)."""
+        fields = self._stored.get(number)
+        if fields is None:
+            with self.postings.lock:
+                fields = dict(self.reader.stored_fields(number))
+                self._stored[number] = fields
+                if len(self._stored) > STORED_CACHE:
+                    self._stored.popitem(last=False)
+        return fields
+
+    def number_of(self, doc_id: str) -> int | None:
+        """Return the live document number with public id `doc_id`, or None."""
+        with self.postings.lock:
+            for segment, offset in self.reader.leaf_readers():
+                if ("id", doc_id) not in segment:
+                    continue
+                matcher = segment.postings("id", doc_id)
+                while matcher.is_active():
+                    number: int = int(matcher.id()) + offset
+                    if bool(self.columns.alive[number]):
+                        return number
+                    matcher.next()
+        return None
+
+    def acquire(self) -> None:
+        """Count a search using this snapshot."""
+        with self._state:
+            self._users += 1
+
+    def release(self) -> None:
+        """End a search; close the snapshot if it is retired and this was the last one."""
+        with self._state:
+            self._users -= 1
+            close = self._retired and self._users == 0
+        if close:
+            self._close()
+
+    def retire(self) -> None:
+        """Mark the snapshot replaced; it closes when its last search ends."""
+        with self._state:
+            self._retired = True
+            close = self._users == 0
+        if close:
+            self._close()
+
+    def _close(self) -> None:
+        with self.postings.lock:
+            self.reader.close()
+            self.index.close()
