@@ -11,8 +11,11 @@ import click
 
 from search import __version__, generations
 from search.config import DEFAULT_INDEX, DEFAULT_SEEDS
-from search.errors import SearchError
+from search.engine import Engine
+from search.errors import BadQuery, SearchError
 from search.indexer import IndexReport, build_index
+from search.params import search_request
+from search.results import SORTS, SearchResult
 
 SEEDS_OPTION = click.option(
     "--seeds",
@@ -85,6 +88,69 @@ def format_report(report: IndexReport) -> str:
     lines += [f"warning {w}" for w in shown]
     if len(report.warnings) > len(shown):
         lines.append(f"... and {len(report.warnings) - len(shown)} more warnings (see --json)")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("text", default="", required=False)
+@INDEX_OPTION
+@click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable: any of).")
+@click.option("--provider", "providers", multiple=True, help="Only this provider (repeatable).")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before.")
+@click.option("--sort", type=click.Choice(SORTS), help="Default: relevance, or newest for no TEXT.")
+@click.option("--page", default="1", show_default=True)
+@click.option("--per-page", default="10", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the /api/search JSON body.")
+def query(
+    text: str,
+    index_dir: Path,
+    topics: tuple[str, ...],
+    providers: tuple[str, ...],
+    date_from: str | None,
+    date_to: str | None,
+    sort: str | None,
+    page: str,
+    per_page: str,
+    as_json: bool,
+) -> None:
+    """Search the index (an empty TEXT browses everything, newest first)."""
+    try:
+        request = search_request(text, topics, providers, date_from, date_to, sort, page, per_page)
+    except BadQuery as exc:
+        hint = "TEXT" if exc.param in (None, "q") else f"--{exc.param.replace('_', '-')}"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+    engine = Engine(index_dir, cache=False)
+    try:
+        result = engine.search(request)
+    except SearchError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.close()
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+        return
+    click.echo(format_result(result))
+
+
+def format_result(result: SearchResult) -> str:
+    """Return a search result as readable text."""
+    first = (result.page - 1) * result.per_page + 1
+    lines = [f"{result.total} results ({result.took_ms:.1f} ms), sorted by {result.sort}"]
+    if result.suggestion:
+        lines.append(f"did you mean: {result.suggestion}")
+    for number, hit in enumerate(result.hits, start=first):
+        when = (hit.published or "undated")[:10]
+        source = hit.provider.name or hit.provider.domain or "unknown source"
+        lines.append(f"{number:>3}. {hit.title}")
+        lines.append(f"     {source} · {when} · {', '.join(hit.topics)}")
+        if hit.url:
+            lines.append(f"     {hit.url}")
+    for name in ("topic", "provider", "year"):
+        values = result.facets[name][:8]
+        if values:
+            shown = ", ".join(f"{v.value} ({v.count}){'*' if v.selected else ''}" for v in values)
+            lines.append(f"{name}: {shown}")
     return "\n".join(lines)
 
 

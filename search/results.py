@@ -112,6 +112,8 @@ class SearchResult:
 
         body = asdict(self)
         body["filters"] = self.filters.as_json()
+        # generation and partial travel as response headers: the body is exactly DESIGN.md 5
+        del body["generation"], body["partial"]
         return body
 
 

@@ -1,0 +1,38 @@
+# The README's two commands: `make demo` (build the index from seeds/ and search it)
+# and `make test` (lint, type-check and run every test). Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/search rebuild-index --seeds seeds --index index
+	$(BIN)/search query "facial recognition" --index index
+
+lint: install
+	$(BIN)/ruff check search tests
+	$(BIN)/ruff format --check search tests
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python -m search.bench build --sizes 10000,100000
+
+clean:
+	rm -rf index/g-* index/CURRENT index/.lock .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,103 @@
+"""Request parameters from the outside (query string or CLI) into a SearchRequest.
+
+One place for whitelists and bounds, shared by the JSON API, the page and the CLI;
+every rejection is a BadQuery naming the parameter (DESIGN.md 5).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from search.errors import BadQuery
+from search.results import SORTS, SearchRequest
+
+MAX_PER_PAGE = 100
+RESULT_WINDOW = 10_000  # page * per_page may not pass this: deep paging costs, nobody reads it
+MAX_QUERY_CHARS = 1_000  # longer `q` is rejected: no reader types it, an attacker might
+MAX_VALUES = 50  # values of one repeatable filter parameter
+MAX_VALUE_CHARS = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_int(value: str | None, param: str, default: int, low: int, high: int) -> int:
+    """Return `value` as an int within low..high, or raise BadQuery naming `param`."""
+    if value is None or value == "":
+        return default
+    text = value.strip()
+    if not re.fullmatch(r"[+-]?\d{1,9}", text):
+        raise BadQuery(f"{param} must be a whole number, not {value[:40]!r}", param=param)
+    number = int(text)
+    if not low <= number <= high:
+        raise BadQuery(f"{param} must be between {low} and {high}, not {number}", param=param)
+    return number
+
+
+def parse_date(value: str | None, param: str) -> date | None:
+    """Return a YYYY-MM-DD calendar date, or raise BadQuery naming `param`."""
+    if value is None or value.strip() == "":
+        return None
+    text = value.strip()
+    try:
+        if not _DATE.match(text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadQuery(
+            f"{param} must be a date as YYYY-MM-DD, not {value[:40]!r}", param=param
+        ) from None
+
+
+def _values(values: Sequence[str], param: str) -> tuple[str, ...]:
+    cleaned = [_CONTROL.sub("", v).strip() for v in values]
+    cleaned = [v for v in cleaned if v]
+    if len(cleaned) > MAX_VALUES:
+        raise BadQuery(f"at most {MAX_VALUES} values of {param} are allowed", param=param)
+    if any(len(v) > MAX_VALUE_CHARS for v in cleaned):
+        raise BadQuery(f"a {param} value is longer than {MAX_VALUE_CHARS} characters", param=param)
+    return tuple(dict.fromkeys(cleaned))
+
+
+def search_request(
+    q: str | None = None,
+    topics: Sequence[str] = (),
+    providers: Sequence[str] = (),
+    date_from: str | None = None,
+    date_to: str | None = None,
+    sort: str | None = None,
+    page: str | None = None,
+    per_page: str | None = None,
+) -> SearchRequest:
+    """Return the SearchRequest for raw parameter values; raise BadQuery naming a bad one."""
+    text = _CONTROL.sub(" ", q or "").strip()
+    if len(text) > MAX_QUERY_CHARS:
+        raise BadQuery(
+            f"q is {len(text)} characters long; the limit is {MAX_QUERY_CHARS}", param="q"
+        )
+    if sort is not None and sort.strip() == "":
+        sort = None
+    if sort is not None and sort not in SORTS:
+        raise BadQuery(f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}", param="sort")
+    size = parse_int(per_page, "per_page", 10, 1, MAX_PER_PAGE)
+    number = parse_int(page, "page", 1, 1, RESULT_WINDOW)
+    if number * size > RESULT_WINDOW:
+        raise BadQuery(
+            f"page * per_page may not exceed {RESULT_WINDOW} (got {number} * {size}); "
+            "narrow the search instead",
+            param="page",
+        )
+    start, end = parse_date(date_from, "from"), parse_date(date_to, "to")
+    if start and end and start > end:
+        raise BadQuery(f"from ({start}) is after to ({end})", param="from")
+    return SearchRequest(
+        q=text,
+        topics=_values(topics, "topic"),
+        providers=_values(providers, "provider"),
+        date_from=start,
+        date_to=end,
+        sort=sort,
+        page=number,
+        per_page=size,
+    )
