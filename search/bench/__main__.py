@@ -1,0 +1,33 @@
+"""`python -m search.bench`: the benchmark command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from search.bench.build import bench_build, format_build
+from search.bench.measure import machine, workdir
+
+
+@click.group()
+def bench() -> None:
+    """Benchmarks against textbook Whoosh (and SQLite FTS5); prints tables, writes JSON."""
+
+
+@bench.command()
+@click.option("--sizes", default="10000", show_default=True, help="Comma-separated corpus sizes.")
+@click.option("--repeats", default=1, show_default=True, help="Runs per variant (median).")
+@click.option("--workdir", "folder", default=None, help="Where corpora and indexes go.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
+def build(sizes: str, repeats: int, folder: str | None, json_path: Path | None) -> None:
+    """Index build: documents per second and peak memory, ours against textbook."""
+    rows = bench_build(workdir(folder), [int(s) for s in sizes.split(",")], repeats)
+    click.echo(f"machine: {machine()}")
+    click.echo(format_build(rows))
+    if json_path:
+        json_path.write_text(json.dumps({"machine": machine(), "build": rows}, indent=2))
+
+
+bench()
