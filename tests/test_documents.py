@@ -98,7 +98,11 @@ BAD: list[tuple[str, bytes, str]] = [
     ("latin1", LATIN1, f"not UTF-8 (byte {LATIN1.index(0xE9)})"),
     ("latin1_body", LATIN1_BODY, f"not UTF-8 (byte {LATIN1_BODY.index(0xEF)})"),
     ("readme", b"# Read me\n\nNot a seed file.\n", "no front matter: the first line is not '---'"),
-    ("unclosed", b"---\ntitle: Never closed\nexcerpt: x\n", "front matter is not closed by a '---' line"),
+    (
+        "unclosed",
+        b"---\ntitle: Never closed\nexcerpt: x\n",
+        "front matter is not closed by a '---' line",
+    ),
     ("only_opening", b"---\n", "front matter is not closed by a '---' line"),
     ("list", fm("- a\n- b\n"), "front matter is a list, not a mapping"),
     ("scalar", fm("just a sentence\n"), "front matter is a str, not a mapping"),
@@ -298,9 +302,7 @@ GOOD: list[tuple[str, bytes, ParsedFile]] = [
         "javascript_url_original_fallback",
         fm("title: T\nwebUrl: 'JavaScript:alert(1)'\noriginalUrl: https://Example.com/a/?ref=x\n"),
         ParsedFile(
-            article(
-                title="T", key="https://example.com/a", url="https://Example.com/a/?ref=x"
-            ),
+            article(title="T", key="https://example.com/a", url="https://Example.com/a/?ref=x"),
             warnings=["x.md: webUrl is not an http(s) URL; dropped"],
         ),
     ),
@@ -317,7 +319,7 @@ GOOD: list[tuple[str, bytes, ParsedFile]] = [
     (
         "html_entities",
         fm('title: "AT&amp;T &quot;wins&quot; &#8217;big&#8217; &lt;b&gt;"\n'),
-        ParsedFile(article(title="AT&T \"wins\" \u2019big\u2019 <b>")),
+        ParsedFile(article(title='AT&T "wins" \u2019big\u2019 <b>')),
     ),
     (
         "long_title",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -88,10 +89,8 @@ def percentile(values: list[float], fraction: float) -> float:
 def machine() -> dict[str, object]:
     """Return what the machine is: CPUs, memory, Python."""
     memory = 0
-    try:
+    with contextlib.suppress(OSError, ValueError, IndexError):
         memory = int(Path("/proc/meminfo").read_text().split()[1]) // 1024
-    except (OSError, ValueError, IndexError):
-        pass
     return {
         "cpus": os.cpu_count(),
         "memory_mb": memory,
