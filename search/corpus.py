@@ -52,6 +52,12 @@ def discover(seeds_dir: Path) -> tuple[list[SeedFile], list[SkippedFile]]:
             path = Path(folder, name)
             relative = path.relative_to(seeds_dir).as_posix()
             try:
+                relative.encode("utf-8")
+            except UnicodeEncodeError:  # a byte name from another encoding: say which, readably
+                shown = relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                skipped.append(SkippedFile(shown, "file name is not valid UTF-8"))
+                continue
+            try:
                 stat = path.lstat()
             except OSError as exc:
                 skipped.append(SkippedFile(relative, f"cannot stat: {exc.strerror or exc}"))

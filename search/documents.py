@@ -73,10 +73,26 @@ class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type
     whole file; as text, a bad date only loses the date (DESIGN.md 2.3)."""
 
 
-_FrontMatterLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp",
-    lambda loader, node: loader.construct_scalar(node),
-)
+def _as_text(loader: Any, node: Any) -> Any:
+    return loader.construct_scalar(node)
+
+
+def _decimal_or_text(loader: Any, node: Any) -> Any:
+    text = loader.construct_scalar(node)
+    return int(text.replace("_", "")) if _DECIMAL.fullmatch(text) else text
+
+
+# YAML 1.1 reads `title: Yes` as a boolean, `10:30` as 630 and `017` as 15: in a seed
+# file these are text, so booleans and timestamps stay as written and only plain
+# decimals become integers. Nothing the project reads needs a YAML boolean.
+_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:bool", _as_text)
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:int", _decimal_or_text)
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
 def split_front_matter(text: str) -> tuple[str, str]:
@@ -88,7 +104,8 @@ def split_front_matter(text: str) -> tuple[str, str]:
         raise ValueError("no front matter: the first line is not '---'")
     for number, line in enumerate(lines[1:], start=1):
         if line.rstrip("\r\n") == "---":
-            return "".join(lines[1:number]), "".join(lines[number + 1 :])
+            body = "".join(lines[number + 1 :]).replace("\r\n", "\n")
+            return "".join(lines[1:number]), body
     raise ValueError("front matter is not closed by a '---' line")
 
 
@@ -102,7 +119,7 @@ def load_front_matter(yaml_text: str) -> dict[str, Any]:
     except (ValueError, TypeError, RecursionError) as exc:
         raise ValueError(f"front matter is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise ValueError(f"front matter is a {type(data).__name__}, not a mapping")
+        raise ValueError(f"front matter is {_a(type(data).__name__)}, not a mapping")
     return data
 
 
@@ -175,7 +192,7 @@ def _record(
     def text(name: str, limit: int | None = None) -> str | None:
         value = _text(data.get(name))
         if value is _UNUSABLE:
-            warnings.append(f"{where}{name} is a {type(data.get(name)).__name__}; dropped")
+            warnings.append(f"{where}{name} is {_a(type(data.get(name)).__name__)}; dropped")
             return None
         if value is not None and limit is not None and len(value) > limit:
             warnings.append(f"{where}{name} truncated from {len(value)} to {limit} characters")
@@ -187,7 +204,10 @@ def _record(
         return None
     url = None
     for name in ("webUrl", "originalUrl"):
-        candidate = text(name)
+        candidate = _url_text(data.get(name))
+        if candidate is _UNUSABLE:
+            warnings.append(f"{where}{name} is {_a(type(data.get(name)).__name__)}; dropped")
+            continue
         if candidate is None:
             continue
         if is_web_url(candidate):
@@ -223,6 +243,18 @@ def _clean(value: str, keep_lines: bool = False) -> str:
     if keep_lines:
         return value.strip()
     return _SPACES.sub(" ", html.unescape(value)).strip()
+
+
+_URL_AMPERSAND = re.compile(r"&(amp|#0*38|#x0*26);", re.IGNORECASE)
+
+
+def _url_text(value: Any) -> str | Any | None:
+    """Return a URL string with only escaped ampersands decoded (`&region=` is a parameter)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return _UNUSABLE
+    return _URL_AMPERSAND.sub("&", _CONTROL.sub("", value)).strip() or None
 
 
 def _text(value: Any) -> str | Any | None:
@@ -305,9 +337,9 @@ def _image(value: Any, where: str, warnings: list[str]) -> str | None:
         return None
     items = value if isinstance(value, list) else [value]
     for item in items[:20]:
-        url = item.get("url") if isinstance(item, dict) else item
+        url = _url_text(item.get("url") if isinstance(item, dict) else item)
         if isinstance(url, str) and is_web_url(url):
-            return url.strip()
+            return url
     warnings.append(f"{where}images has no http(s) image URL; dropped")
     return None
 
@@ -317,7 +349,7 @@ def _quality(value: Any, where: str, warnings: list[str]) -> int | None:
         return None
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**31:
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 10:
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?[0-9]{1,9}\s*", value):
         return int(value)
     warnings.append(f"{where}quality is not an integer; dropped")
     return None

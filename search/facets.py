@@ -43,9 +43,13 @@ def month_counts(columns: Columns, mask: Mask) -> dict[int, int]:
 
 
 def named_facet(
-    names: list[str], counts: npt.NDArray[np.int64], selected: Collection[str]
+    names: list[str],
+    index: dict[str, int],
+    counts: npt.NDArray[np.int64],
+    selected: Collection[str],
 ) -> list[FacetValue]:
-    """Return facet values ordered by count then name; selected values always appear."""
+    """Return facet values ordered by count then name; selected values always appear,
+    under their display name when the index knows them (so they can be unticked)."""
     chosen = {s.casefold() for s in selected}
     nonzero = np.flatnonzero(counts)
     values = [FacetValue(names[i], int(counts[i]), names[i].casefold() in chosen) for i in nonzero]
@@ -53,7 +57,12 @@ def named_facet(
     shown = values[:MAX_VALUES]
     shown += [v for v in values[MAX_VALUES:] if v.selected]
     listed = {v.value.casefold() for v in shown}
-    shown += [FacetValue(s, 0, True) for s in selected if s.casefold() not in listed]
+    for value in selected:
+        known = index.get(value.casefold())
+        name = names[known] if known is not None else value
+        if name.casefold() not in listed:
+            listed.add(name.casefold())
+            shown.append(FacetValue(name, int(counts[known]) if known is not None else 0, True))
     return shown
 
 

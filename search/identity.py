@@ -28,7 +28,7 @@ def canonical_url(url: str) -> str:
         for name, value in parse_qsl(parts.query, keep_blank_values=True)
         if name.lower() not in TRACKING_PARAMS and not name.lower().startswith("utm_")
     ]
-    path = parts.path
+    path = parts.path or "/"  # https://example.com and https://example.com/ are one page
     if path.endswith("/") and path != "/":
         path = path[:-1]
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))

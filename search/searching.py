@@ -17,6 +17,7 @@ import numpy.typing as npt
 from search import facets
 from search.hits import make_hit
 from search.matching import Evaluation, Match
+from search.proximity import RERANK_WINDOW, query_stems, rerank
 from search.querying import parse, plain_words
 from search.results import Filters, Hit, SearchRequest, SearchResult, Suggestion
 from search.snapshot import Snapshot
@@ -71,23 +72,24 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     total = int(np.count_nonzero(final))
     sort = request.effective_sort
     start = (request.page - 1) * request.per_page
-    numbers = _ranked(snapshot, final, match, sort, start + request.per_page)[start:]
+    numbers, scores = _ranked(snapshot, final, match, sort, start + request.per_page, request.q)
     terms = set().union(*(info.terms.get(name, set()) for name in ("title", "excerpt", "body")))
-    scores = match.scores if match is not None else None
     hits = [
-        make_hit(snapshot.stored(int(n)), float(scores[n]) if scores is not None else 0.0, terms)
-        for n in numbers
+        make_hit(snapshot.stored(int(n)), float(score), terms)
+        for n, score in zip(numbers[start:], scores[start:], strict=True)
     ]
     months = facets.month_counts(columns, _combine(base, f["topic"], f["provider"]))
     years, month_values = facets.date_facets(months, request.date_from, request.date_to)
     facet_lists = {
         "topic": facets.named_facet(
             columns.topics,
+            columns.topic_index,
             facets.topic_counts(columns, _combine(base, f["provider"], f["date"])),
             request.topics,
         ),
         "provider": facets.named_facet(
             columns.providers,
+            columns.provider_index,
             facets.provider_counts(columns, _combine(base, f["topic"], f["date"])),
             request.providers,
         ),
@@ -120,17 +122,32 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
 
 
 def _ranked(
-    snapshot: Snapshot, final: Mask, match: Match | None, sort: str, wanted: int
-) -> npt.NDArray[np.int64]:
-    """Return the first `wanted` document numbers of `final` in the sort order.
+    snapshot: Snapshot, final: Mask, match: Match | None, sort: str, wanted: int, text: str = ""
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Return the first `wanted` document numbers of `final` in the sort order, and scores.
 
-    The order is total (score, then newest, then document number), so consecutive
-    pages never repeat or skip a document."""
+    The order is total (score with proximity bonus, then newest, then document number),
+    so consecutive pages never repeat or skip a document."""
     columns = snapshot.columns
     if sort != "relevance" or match is None:
         order = columns.newest_first if sort != "oldest" else columns.oldest_first
         ranked: npt.NDArray[np.int64] = order[final[order]][:wanted]
-        return ranked
+        scores = match.scores[ranked] if match is not None else np.zeros(len(ranked), np.float32)
+        return ranked, scores
+    stems = query_stems(text)
+    numbers, scores = _by_score(columns, final, match, max(wanted, RERANK_WINDOW if stems else 0))
+    if stems:
+        window = min(RERANK_WINDOW, len(numbers))
+        head, head_scores = rerank(numbers[:window], scores[:window], stems, snapshot.stored)
+        numbers = np.concatenate([head, numbers[window:]])
+        scores = np.concatenate([head_scores, scores[window:]])
+    return numbers[:wanted], scores[:wanted]
+
+
+def _by_score(
+    columns: Any, final: Mask, match: Match, wanted: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Return the best `wanted` of `final` by score, newest first among equals."""
     candidates = np.flatnonzero(final)
     scores = match.scores[candidates]
     if len(candidates) > wanted:
@@ -139,9 +156,8 @@ def _ranked(
         keep = scores >= threshold
         candidates, scores = candidates[keep], scores[keep]
     published = columns.published[candidates]
-    order = np.lexsort((candidates, -published, -scores))
-    result: npt.NDArray[np.int64] = candidates[order][:wanted]
-    return result
+    order = np.lexsort((candidates, -published, -scores))[:wanted]
+    return candidates[order], scores[order]
 
 
 def _did_you_mean(
@@ -211,6 +227,6 @@ def _title_suggestions(snapshot: Snapshot, typed: str, limit: int) -> list[Sugge
         match = snapshot.evaluator.evaluate(parse(snapshot.parser, query), info)
     except Exception:  # a completion is a nicety: never fail the keystroke
         return []
-    numbers: Any = _ranked(snapshot, match.mask, match, "relevance", 3)
+    numbers, _ = _ranked(snapshot, match.mask, match, "relevance", 3)
     titles: list[Hit] = [make_hit(snapshot.stored(int(n)), 0.0, ()) for n in numbers]
     return [Suggestion(hit.title, "title") for hit in titles][:limit]

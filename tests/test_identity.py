@@ -178,10 +178,5 @@ def test_article_id_is_derived_from_its_key() -> None:
     assert one.id != other.id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: 'https://example.com' and 'https://example.com/' are the same page but get "
-    "two keys; canonical_url keeps an empty path instead of making it '/' (identity.py)",
-)
 def test_empty_path_and_root_path_are_one_key() -> None:
     assert canonical_url("https://Example.com") == canonical_url("https://example.com/")
