@@ -136,7 +136,7 @@ def parse_files(
     Large sets are parsed on every core, in forked children."""
     workers = min(os.cpu_count() or 1, 4) if hasattr(os, "fork") else 1
     if len(files) < PARALLEL_MIN_FILES or workers < 2:
-        return _parse_part((files, progress, os.getpid()))
+        return _parse_part((files, progress, 0))  # 0: in-process, no parent to watch
     share = -(-len(files) // workers)
     parent = os.getpid()
     jobs = [
@@ -153,7 +153,7 @@ def _parse_part(
     results: list[ParsedFile | SkippedFile] = []
     disable = None if progress is None else not progress
     for number, seed in enumerate(tqdm(files, desc="reading", unit="file", disable=disable)):
-        if number % 1000 == 999 and not parent_alive(parent):
+        if parent and number % 1000 == 999 and not parent_alive(parent):
             os._exit(3)  # the build was killed: stop reading for nobody
         try:
             results.append(parse_seed(seed.path, seed.relative))
