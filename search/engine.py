@@ -142,6 +142,11 @@ class Engine:
                 "built_at": snapshot.meta.get("built_at"),
             }
 
+    def clear_cache(self) -> None:
+        """Forget every cached answer."""
+        with self._cache_lock:
+            self._cache.clear()
+
     def close(self) -> None:
         """Close the open generation."""
         with self._switch:

@@ -25,6 +25,7 @@ class SearchRequest:
     sort: str | None = None  # None: relevance when q is given, else newest
     page: int = 1
     per_page: int = 10
+    facets: bool = True  # False: skip facet counting (lists come back empty)
 
     @property
     def effective_sort(self) -> str:

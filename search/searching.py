@@ -15,11 +15,20 @@ import numpy as np
 import numpy.typing as npt
 
 from search import facets
+from search.columns import Columns
 from search.hits import make_hit
 from search.matching import Evaluation, Match
 from search.proximity import RERANK_WINDOW, query_stems, rerank
 from search.querying import parse, plain_words
-from search.results import Filters, Hit, SearchRequest, SearchResult, Suggestion
+from search.results import (
+    FACETS,
+    FacetValue,
+    Filters,
+    Hit,
+    SearchRequest,
+    SearchResult,
+    Suggestion,
+)
 from search.snapshot import Snapshot
 
 SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer results than this
@@ -78,24 +87,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         make_hit(snapshot.stored(int(n)), float(score), terms)
         for n, score in zip(numbers[start:], scores[start:], strict=True)
     ]
-    months = facets.month_counts(columns, _combine(base, f["topic"], f["provider"]))
-    years, month_values = facets.date_facets(months, request.date_from, request.date_to)
-    facet_lists = {
-        "topic": facets.named_facet(
-            columns.topics,
-            columns.topic_index,
-            facets.topic_counts(columns, _combine(base, f["provider"], f["date"])),
-            request.topics,
-        ),
-        "provider": facets.named_facet(
-            columns.providers,
-            columns.provider_index,
-            facets.provider_counts(columns, _combine(base, f["topic"], f["date"])),
-            request.providers,
-        ),
-        "year": years,
-        "month": month_values,
-    }
+    facet_lists = _facets(columns, request, base, f) if request.facets else _no_facets()
     suggestion = None
     if match is not None and total < SUGGEST_BELOW:
         suggestion = _did_you_mean(snapshot, request, total, f)
@@ -119,6 +111,34 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         generation=snapshot.name,
         partial=bool(info.capped),
     )
+
+
+def _no_facets() -> dict[str, list[FacetValue]]:
+    return {name: [] for name in FACETS}
+
+
+def _facets(
+    columns: Columns, request: SearchRequest, base: Mask, f: dict[str, Mask | None]
+) -> dict[str, list[FacetValue]]:
+    """Return the four facets, each counted without its own filter (disjunctive)."""
+    months = facets.month_counts(columns, _combine(base, f["topic"], f["provider"]))
+    years, month_values = facets.date_facets(months, request.date_from, request.date_to)
+    return {
+        "topic": facets.named_facet(
+            columns.topics,
+            columns.topic_index,
+            facets.topic_counts(columns, _combine(base, f["provider"], f["date"])),
+            request.topics,
+        ),
+        "provider": facets.named_facet(
+            columns.providers,
+            columns.provider_index,
+            facets.provider_counts(columns, _combine(base, f["topic"], f["date"])),
+            request.providers,
+        ),
+        "year": years,
+        "month": month_values,
+    }
 
 
 def _ranked(

@@ -9,6 +9,7 @@ import click
 
 from search.bench.build import bench_build, format_build
 from search.bench.measure import machine, workdir
+from search.bench.searchbench import bench_search, format_search
 
 
 @click.group()
@@ -28,6 +29,20 @@ def build(sizes: str, repeats: int, folder: str | None, json_path: Path | None) 
     click.echo(format_build(rows))
     if json_path:
         json_path.write_text(json.dumps({"machine": machine(), "build": rows}, indent=2))
+
+
+@bench.command("search")
+@click.option("--size", default=10000, show_default=True, help="Corpus size.")
+@click.option("--queries", default=1000, show_default=True, help="Logged queries replayed.")
+@click.option("--workdir", "folder", default=None, help="Where corpora and indexes go.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
+def search_command(size: int, queries: int, folder: str | None, json_path: Path | None) -> None:
+    """Search latency: ours (cache off and on) against textbook Whoosh and SQLite FTS5."""
+    result = bench_search(workdir(folder), size, queries)
+    click.echo(f"machine: {machine()}")
+    click.echo(format_search(result))
+    if json_path:
+        json_path.write_text(json.dumps({"machine": machine(), "search": result}, indent=2))
 
 
 bench()
