@@ -153,7 +153,7 @@ def _parse_part(
     results: list[ParsedFile | SkippedFile] = []
     disable = None if progress is None else not progress
     for number, seed in enumerate(tqdm(files, desc="reading", unit="file", disable=disable)):
-        if parent and number % 1000 == 999 and not parent_alive(parent):
+        if parent and number % 200 == 199 and not parent_alive(parent):
             os._exit(3)  # the build was killed: stop reading for nobody
         try:
             results.append(parse_seed(seed.path, seed.relative))

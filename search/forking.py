@@ -7,17 +7,20 @@ killed build) and exits instead of finishing work nobody will publish.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+_PR_SET_PDEATHSIG = 1  # prctl option, from <linux/prctl.h>
 Part = TypeVar("Part")
 Result = TypeVar("Result")
 
 
-class ChildFailed(Exception):
+class ChildFailed(OSError):
     """A forked child raised or died; the message says how."""
 
 
@@ -48,7 +51,7 @@ def fork_map(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[
             payload = pipe.read()
         _, status = os.waitpid(pid, 0)
         if status != 0 or not payload:
-            failures.append(f"worker process {pid} exited with status {status}")
+            failures.append(f"worker process {pid} {_describe(status)}")
             continue
         ok, value = pickle.loads(payload)  # noqa: S301 (our own child's result)
         if ok:
@@ -60,7 +63,23 @@ def fork_map(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[
     return results
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (best effort elsewhere)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the workers' own parent checks remain
+        pass
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"was killed by signal {os.WTERMSIG(status)}"
+    return f"exited with status {os.waitstatus_to_exitcode(status)}"
+
+
 def _run_child(function: Callable[[Part], Result], part: Part, pipe: int) -> None:
+    _die_with_parent()
     status = 0
     payload: tuple[bool, object] = (False, "worker process was interrupted")
     try:

@@ -32,12 +32,12 @@ from search.errors import IndexBusy
 POINTER = "CURRENT"
 LOCK = ".lock"
 META = "meta.json"
-_GENERATION = re.compile(r"^g-\d{8}T\d{6}\d{6}-\d+$")  # names we create; nothing else is trusted
+_GENERATION = re.compile(r"g-\d{8}T\d{6}\d{6}-\d+")  # names we create; nothing else is trusted
 
 
 def is_generation_name(name: str) -> bool:
     """Return True if `name` has the form of a generation folder name."""
-    return bool(_GENERATION.match(name))
+    return bool(_GENERATION.fullmatch(name))
 
 
 def _read_pointer(index_dir: Path) -> list[str]:
@@ -116,6 +116,8 @@ def clean_up(index_dir: Path) -> list[str]:
     Call only while holding the rebuild lock: another build's folder is never debris then.
     Returns the names removed."""
     keep = set(_read_pointer(index_dir)[:2])
+    if not keep:  # no readable pointer: nothing can be told debris from data, keep it all
+        return []
     removed = []
     for path in index_dir.iterdir():
         if path.is_dir() and is_generation_name(path.name) and path.name not in keep:
@@ -147,6 +149,24 @@ def rebuild_lock(index_dir: Path) -> Iterator[None]:
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        _held.append(fd)
         yield
     finally:
+        if fd in _held:
+            _held.remove(fd)
         os.close(fd)  # closing the descriptor releases the flock
+
+
+# Forked workers inherit the lock's descriptor. If the build is killed, a worker still
+# holding it would keep the lock until it noticed; so workers close it at once.
+_held: list[int] = []
+
+
+def _forget_lock_in_child() -> None:
+    for fd in _held:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_forget_lock_in_child)

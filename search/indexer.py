@@ -26,7 +26,7 @@ from search.errors import BuildError
 from search.manifest import RECORDS, FileRecord, read_records, write_records
 from search.vocabulary import WORDS, count_words, write_words
 
-SCHEMA_VERSION = 1  # bump when schema.build_schema() changes: --incremental then builds in full
+SCHEMA_VERSION = 2  # bump when schema.build_schema() changes: --incremental then builds in full
 _OWN_FILES = frozenset({generations.META, RECORDS, ARRAYS, NAMES, WORDS})
 
 # A test hook: called with a stage name at each step, so crash tests can stop a build
@@ -154,8 +154,9 @@ def _previous_records(current: Path | None) -> tuple[dict[str, FileRecord], str 
     try:
         if generations.read_meta(current).get("schema_version") != SCHEMA_VERSION:
             raise ValueError("it was built with another schema version")
+        whoosh_index.open_dir(str(current)).close()  # damaged Whoosh files: build in full
         return read_records(current / RECORDS), None
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # any failure to read it means: rebuild everything
         return {}, f"incremental build not possible ({exc}); built in full"
 
 

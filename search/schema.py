@@ -10,12 +10,15 @@ of a Whoosh build. tests/test_schema.py checks the two agree, term for term.
 from __future__ import annotations
 
 import re
+import sys
+from array import array
 from collections.abc import Iterable
 from typing import Any
 
 from whoosh import fields, formats
 from whoosh.analysis import STOP_WORDS, StemmingAnalyzer
 from whoosh.lang.porter import stem
+from whoosh.system import _INT_SIZE, pack_uint
 
 from search.documents import Article
 from search.identity import doc_id
@@ -28,6 +31,8 @@ TEXT_FIELDS = ("title", "excerpt", "body", "topic", "provider")
 TOKEN = re.compile(r"[\w\*]+(\.?[\w\*]+)*")  # whoosh.analysis.tokenizers.default_pattern
 _MIN_SIZE = 2  # StopFilter's default minsize
 _STEMS: dict[str, str] = {}
+_BIG_ENDIAN = sys.byteorder == "big"
+assert array("I").itemsize == 4
 _STEM_CACHE_LIMIT = 500_000  # words; bounded so a hostile corpus cannot exhaust memory
 
 
@@ -60,7 +65,24 @@ def analyze(text: str) -> dict[str, list[int]]:
 
 
 class FastPositions(formats.Positions):  # type: ignore[misc]
-    """Whoosh's Positions format, indexing plain strings through `analyze` in one pass."""
+    """Whoosh's Positions format, indexing plain strings through `analyze` in one pass,
+    with positions stored as raw little-endian uint32 instead of a pickle per posting:
+    cheaper to write, and the engine reads them straight into NumPy for phrases."""
+
+    def encode(self, poslist: Any) -> bytes:
+        """Return the posting value: the count, then the positions as uint32."""
+        values = array("I", poslist)
+        if _BIG_ENDIAN:
+            values.byteswap()
+        return bytes(pack_uint(len(values))) + values.tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        """Return the positions of a posting value written by `encode`."""
+        values = array("I")
+        values.frombytes(valuestring[_INT_SIZE:])
+        if _BIG_ENDIAN:
+            values.byteswap()
+        return values.tolist()
 
     def word_values(
         self, value: Any, analyzer: Any, **kwargs: Any

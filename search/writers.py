@@ -21,7 +21,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import TOC
 
 from search.documents import Article
-from search.forking import ChildFailed, fork_map, parent_alive
+from search.forking import fork_map, parent_alive
 from search.schema import article_fields, build_schema
 
 WRITER_MEMORY_MB = 256  # posting pool per writer: fewer spills to temporary runs
@@ -94,10 +94,7 @@ def _fork_writers(
     for job in jobs:
         job[0].mkdir()
     checkpoint("half-indexed")
-    try:
-        results = fork_map(_index_part, jobs)
-    except ChildFailed as exc:
-        raise OSError(0, str(exc)) from None
+    results = fork_map(_index_part, jobs)  # ChildFailed is an OSError: BuildError upstream
     segments: list[Any] = []
     for (part_folder, *_), part_segments in zip(jobs, results, strict=True):
         for segment in part_segments:
@@ -117,7 +114,7 @@ def _index_part(job: tuple[Path, Sequence[Article], bool | None, int]) -> list[A
     writer = ix.writer(limitmb=WRITER_MEMORY_MB)
     bar = tqdm(part, desc="indexing", unit="doc", disable=_quiet(progress))
     for number, document in enumerate(bar):
-        if number % 1000 == 0 and not parent_alive(parent):
+        if number % 200 == 0 and not parent_alive(parent):
             os._exit(3)  # the build was killed: nobody will publish this, stop now
         writer.add_document(**article_fields(document))
     bar.close()

@@ -377,13 +377,6 @@ def test_killed_writer_child_fails_the_build_cleanly(
 
 
 @needs_two_cores
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a forked parser child that dies (OOM killer, or any exception in it) makes "
-    "corpus.parse_files raise forking.ChildFailed, which build_index does not turn into "
-    "BuildError (writers.py converts it, corpus.py does not): `search rebuild-index` ends "
-    "with a traceback instead of an 'Error: ...' line",
-)
 def test_killed_parser_child_fails_the_build_cleanly(
     world: World, processes: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -410,15 +403,6 @@ def test_build_after_the_kills_needs_no_clean_up(world: World) -> None:
 
 
 @needs_two_cores
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexBusy,
-    reason="BUG: the forked parser/writer children inherit the rebuild lock's descriptor "
-    "(generations.rebuild_lock opens it before forking.fork_map forks), so after the build is "
-    "SIGKILLed its orphans keep the flock until they notice (up to 1,000 files or documents "
-    "later): a rebuild started at once fails with IndexBusy 'another rebuild-index (pid <dead "
-    "pid>) is running'",
-)
 def test_rebuild_right_after_a_kill_during_forked_work(
     world: World, processes: list[subprocess.Popen[bytes]]
 ) -> None:

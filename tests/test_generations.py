@@ -385,11 +385,5 @@ def test_is_generation_name(name: str, trusted: bool) -> None:
     assert generations.is_generation_name(name) is trusted
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: generations._GENERATION ends with '$', which also matches before a trailing "
-    "newline, so a name we never create ('g-...-1\\n') is trusted (clean_up deletes such a "
-    "folder); use re.fullmatch or '\\Z'",
-)
 def test_name_with_trailing_newline_is_not_trusted(index_dir: Path) -> None:
     assert generations.is_generation_name(f"{VALID}\n") is False

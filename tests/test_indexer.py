@@ -350,12 +350,6 @@ def test_a_failing_writer_child_raises_build_error(
 
 
 @needs_two_cores
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: corpus.parse_files lets forking.ChildFailed escape build_index, which "
-    "promises BuildError when a build fails (writers.py converts ChildFailed, corpus.py "
-    "does not); the CLI then shows a traceback",
-)
 def test_a_failing_parser_child_raises_build_error(
     literal_seeds: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -697,12 +691,6 @@ def test_incremental_with_unreadable_records_builds_in_full(
     assert report.files_read == 43
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (robustness): --incremental on a current generation whose Whoosh files are "
-    "damaged lets whoosh.index.EmptyIndexError escape from writers.update (it is not an "
-    "OSError), so the CLI shows a traceback; expected a full build with a note, or BuildError",
-)
 def test_incremental_on_a_damaged_generation_fails_cleanly(
     incremental_seeds: Path, index_dir: Path
 ) -> None:
