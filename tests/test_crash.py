@@ -28,7 +28,6 @@ from whoosh.query import Term
 from search import generations, writers
 from search.corpus import PARALLEL_MIN_FILES, discover, merge, parse_files
 from search.documents import ParsedFile
-from search.errors import IndexBusy
 from search.generator import write_corpus
 from search.indexer import build_index
 
