@@ -114,9 +114,7 @@ def check(engine: Engine, docs: list[Article], request: SearchRequest) -> None:
     got = {
         "total": result.total,
         "topic": [(f.value, f.count, f.selected) for f in result.facets["topic"] if f.count],
-        "provider": [
-            (f.value, f.count, f.selected) for f in result.facets["provider"] if f.count
-        ],
+        "provider": [(f.value, f.count, f.selected) for f in result.facets["provider"] if f.count],
         "year": [(f.value, f.count) for f in result.facets["year"]],
         "month": [(f.value, f.count) for f in result.facets["month"]],
     }
