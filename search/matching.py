@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from whoosh import query as wq
 
-from search.postings import PostingCache
+from search.postings import POSITION_SPAN, PostingCache
 
 MAX_EXPANSION = 256  # terms one wildcard, prefix or fuzzy term may expand to
 
@@ -82,6 +82,8 @@ class Evaluator:
             return self._and(q, info)
         if isinstance(q, wq.Or | wq.DisjunctionMax):
             return self._or(q, info)
+        if isinstance(q, wq.Phrase) and q.slop == 1 and q.words:
+            return self._phrase(q, info)
         if isinstance(q, wq.Prefix | wq.Wildcard | wq.FuzzyTerm | wq.Regex):
             return self._terms(q.fieldname, self._expand(q, info), q.boost, info)
         return self._whoosh(q, info)
@@ -130,6 +132,28 @@ class Evaluator:
                 mask[docs] = True
                 info.terms.setdefault(fieldname, set()).add(term)
         return Match(mask, scores)
+
+    def phrase_documents(self, fieldname: str, words: list[str]) -> npt.NDArray[np.int64]:
+        """Return the (sorted, unique) documents where `words` follow each other in a field."""
+        keys = self.postings.positions(fieldname, words[0])
+        for word in words[1:]:
+            if not len(keys):
+                break
+            following = self.postings.positions(fieldname, word)
+            wanted = keys + 1
+            at = np.searchsorted(following, wanted)
+            found = at < len(following)
+            found[found] = following[at[found]] == wanted[found]
+            keys = wanted[found]
+        return np.unique(keys // POSITION_SPAN)
+
+    def _phrase(self, q: Any, info: Evaluation) -> Match:
+        """Documents where the words follow each other; scored as the sum of the words."""
+        words = [str(w) for w in q.words]
+        mask = np.zeros(self.size, np.bool_)
+        mask[self.phrase_documents(q.fieldname, words)] = True
+        words_match = self._terms(q.fieldname, list(dict.fromkeys(words)), q.boost, info)
+        return Match(mask, np.where(mask, words_match.scores, 0).astype(np.float32))
 
     def _expand(self, q: Any, info: Evaluation) -> list[str]:
         terms: list[str] = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,7 @@ B = {"title": 0.5, "topic": 0.3, "provider": 0.3}  # short fields: length says l
 B_DEFAULT = 0.75
 CACHE_POSTINGS = 20_000_000  # cached postings (8 bytes each): bounds memory at ~160 MB
 
+POSITION_SPAN = 1 << 32  # positions are uint32, so document * span + position never collides
 Docs = npt.NDArray[np.int32]
 Scores = npt.NDArray[np.float32]
 
@@ -47,7 +48,7 @@ class PostingCache:
             self.lengths[name] = lengths
             self.average[name] = (reader.field_length(name) / live) or 1.0
         self.documents = live
-        self._cache: OrderedDict[tuple[str, str], tuple[Docs, Scores]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, str], tuple[Any, ...]] = OrderedDict()
         self._cached = 0
 
     def doc_frequency(self, field: str, term: str) -> int:
@@ -57,25 +58,66 @@ class PostingCache:
 
     def get(self, field: str, term: str) -> tuple[Docs, Scores]:
         """Return (sorted document numbers, BM25 contribution) of `term` in `field`."""
-        key = (field, term)
+        key = ("bm25", field, term)
         hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        with self.lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                return hit
-            docs, weights = self._read(field, term)
-            frequency = int(self.reader.doc_frequency(field, term))
-            value = (docs, self._bm25(field, frequency, docs, weights))
-            for array in value:
-                array.setflags(write=False)
-            self._cache[key] = value
-            self._cached += len(docs)
-            while self._cached > CACHE_POSTINGS and len(self._cache) > 1:
-                _, (old, _) = self._cache.popitem(last=False)
-                self._cached -= len(old)
-            return value
+        if hit is None:
+            with self.lock:
+                hit = self._cache.get(key)
+                if hit is None:
+                    docs, weights = self._read(field, term)
+                    frequency = int(self.reader.doc_frequency(field, term))
+                    hit = (docs, self._bm25(field, frequency, docs, weights))
+                    self._remember(key, hit, len(docs))
+        return cast(tuple[Docs, Scores], hit)
+
+    def positions(self, field: str, term: str) -> npt.NDArray[np.int64]:
+        """Return the sorted keys document * POSITION_SPAN + position of `term` in `field`.
+
+        Two words are adjacent in a document exactly when key + 1 of the first is a key
+        of the second, so phrases become sorted lookups over these arrays."""
+        key = ("positions", field, term)
+        hit = self._cache.get(key)
+        if hit is None:
+            with self.lock:
+                hit = self._cache.get(key)
+                if hit is None:
+                    keys = self._read_positions(field, term)
+                    hit = (keys,)
+                    self._remember(key, hit, len(keys))
+        return cast(npt.NDArray[np.int64], hit[0])
+
+    def _remember(self, key: tuple[str, str, str], value: tuple[Any, ...], size: int) -> None:
+        """Cache `value` (caller holds the lock), evicting the least recently added."""
+        for array in value:
+            array.setflags(write=False)
+        self._cache[key] = value
+        self._cached += size
+        while self._cached > CACHE_POSTINGS and len(self._cache) > 1:
+            _, old = self._cache.popitem(last=False)
+            self._cached -= len(old[0])
+
+    def _read_positions(self, field: str, term: str) -> npt.NDArray[np.int64]:
+        parts: list[npt.NDArray[np.int64]] = []
+        for segment, offset in self.reader.leaf_readers():
+            if (field, term) not in segment:
+                continue
+            matcher = segment.postings(field, term)
+            while matcher.is_active():
+                if hasattr(matcher, "_read_values") and hasattr(matcher, "_next_block"):
+                    matcher._read_ids()
+                    matcher._read_values()
+                    ids, values = list(matcher._ids), list(matcher._values)
+                    matcher._next_block()
+                else:
+                    ids, values = [matcher.id()], [matcher.value()]
+                    matcher.next()
+                counts = np.fromiter(((len(v) - 4) // 4 for v in values), np.int64, len(values))
+                raw = np.frombuffer(b"".join(v[4:] for v in values), dtype="<u4")
+                docs = np.repeat(np.asarray(ids, dtype=np.int64) + offset, counts)
+                parts.append(docs * POSITION_SPAN + raw.astype(np.int64))
+        if not parts:
+            return np.zeros(0, np.int64)
+        return np.concatenate(parts)
 
     def _bm25(self, field: str, frequency: int, docs: Docs, tf: Scores) -> Scores:
         idf = math.log(self.documents / (frequency + 1)) + 1.0

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from whoosh.analysis import STOP_WORDS
 
 from search.querying import plain_words
-from search.schema import analyze, stem_word
+from search.schema import stem_word
 
 RERANK_WINDOW = 100  # documents re-ranked: a first page or ten, never the long tail
 TITLE_BONUS = 0.6  # of the window's best score, when the words stand together in the title
@@ -33,32 +32,23 @@ def query_stems(text: str) -> list[str]:
     return [stem_word(w) for w in words if w not in STOP_WORDS]
 
 
-def _adjacent_pairs(text: str, stems: list[str]) -> int:
-    positions = analyze(text)
-    found = 0
-    for first, second in itertools.pairwise(stems):
-        after = {p + 1 for p in positions.get(first, ())}
-        if after & set(positions.get(second, ())):
-            found += 1
-    return found
-
-
 def rerank(
     numbers: npt.NDArray[np.int64],
     scores: npt.NDArray[np.float32],
     stems: list[str],
-    stored: Callable[[int], dict[str, Any]],
+    adjacent: Callable[[str, list[str]], npt.NDArray[np.int64]],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Return the window (numbers, scores) re-ordered with proximity bonuses added."""
+    """Return the window (numbers, scores) re-ordered with proximity bonuses added.
+
+    `adjacent(field, [a, b])` gives the documents where word a is followed by word b."""
     if len(stems) < 2 or len(numbers) < 2:
         return numbers, scores
-    best = float(scores.max())
-    boosted = scores.astype(np.float32).copy()
-    pairs = len(stems) - 1
-    for i, number in enumerate(numbers):
-        fields = stored(int(number))
-        title = _adjacent_pairs(fields.get("title") or "", stems) / pairs
-        excerpt = _adjacent_pairs(fields.get("excerpt") or "", stems) / pairs
-        boosted[i] += best * (TITLE_BONUS * title + EXCERPT_BONUS * excerpt)
+    share = np.zeros(len(numbers), np.float32)
+    pairs = list(itertools.pairwise(stems))
+    for field, bonus in (("title", TITLE_BONUS), ("excerpt", EXCERPT_BONUS)):
+        for first, second in pairs:
+            together = adjacent(field, [first, second])
+            share += bonus * np.isin(numbers, together) / len(pairs)
+    boosted = (scores + float(scores.max()) * share).astype(np.float32)
     order = np.argsort(-boosted, kind="stable")  # stable: ties keep the BM25 order
     return numbers[order], boosted[order]

@@ -158,7 +158,9 @@ def _ranked(
     numbers, scores = _by_score(columns, final, match, max(wanted, RERANK_WINDOW if stems else 0))
     if stems:
         window = min(RERANK_WINDOW, len(numbers))
-        head, head_scores = rerank(numbers[:window], scores[:window], stems, snapshot.stored)
+        head, head_scores = rerank(
+            numbers[:window], scores[:window], stems, snapshot.evaluator.phrase_documents
+        )
         numbers = np.concatenate([head, numbers[window:]])
         scores = np.concatenate([head_scores, scores[window:]])
     return numbers[:wanted], scores[:wanted]
