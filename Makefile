@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 
 .PHONY: install demo test lint typecheck pytest bench clean
 
@@ -17,7 +18,7 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/search rebuild-index --seeds seeds --index index
-	$(BIN)/search query "facial recognition" --index index
+	$(BIN)/search serve --index index --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check search tests

@@ -174,6 +174,52 @@ def stats(index_dir: Path, as_json: bool) -> None:
         click.echo(f"{name}: {value}")
 
 
+@cli.command()
+@INDEX_OPTION
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Interface (loopback by default)."
+)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; they share the index read-only.",
+)
+@click.option(
+    "--cors-origin",
+    "cors",
+    multiple=True,
+    help="Allow this origin to call the API from a browser (repeatable; off by default).",
+)
+def serve(index_dir: Path, host: str, port: int, workers: int, cors: tuple[str, ...]) -> None:
+    """Serve the search page and the JSON API with uvicorn."""
+    import os
+
+    import uvicorn
+
+    # Workers build their own app from the environment (uvicorn's factory mode).
+    os.environ["SEARCH_INDEX"] = str(index_dir.resolve())
+    if cors:
+        os.environ["SEARCH_CORS_ORIGINS"] = ",".join(cors)
+    if generations.current_generation(index_dir) is None:
+        click.echo(
+            f"no index in {index_dir} yet: run `search rebuild-index`; serving 503 until then"
+        )
+    uvicorn.run(
+        "search.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=True,
+        timeout_keep_alive=5,  # an idle client cannot hold a connection for long
+        limit_concurrency=256,  # beyond this, 503 at once instead of queueing without end
+        server_header=False,
+    )
+
+
 def main() -> None:
     """Run the CLI (the `search` console script and `python -m search`)."""
     cli(prog_name="search")

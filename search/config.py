@@ -12,15 +12,19 @@ DEFAULT_INDEX = "index"
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the seeds and the index live."""
+    """Where the seeds and the index live, and who may call the API cross-origin."""
 
     seeds_dir: Path = Path(DEFAULT_SEEDS)
     index_dir: Path = Path(DEFAULT_INDEX)
+    cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Return settings from SEARCH_SEEDS and SEARCH_INDEX, else the defaults."""
+        """Return settings from SEARCH_SEEDS, SEARCH_INDEX and SEARCH_CORS_ORIGINS (comma-
+        separated), else the defaults."""
+        origins = os.environ.get("SEARCH_CORS_ORIGINS", "")
         return cls(
             seeds_dir=Path(os.environ.get("SEARCH_SEEDS") or DEFAULT_SEEDS),
             index_dir=Path(os.environ.get("SEARCH_INDEX") or DEFAULT_INDEX),
+            cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         )

@@ -3,9 +3,11 @@
     engine = Engine.open(Path("index"))
     result = engine.search(SearchRequest(q="facial recognition", topics=("AI",)))
 
-Engine follows the index folder's CURRENT pointer (checked at most once a second),
-opens a newly published generation beside the old one and switches over when it is
-ready, so it never reads a half-built index and needs no restart. Every search runs
+Engine follows the index folder's CURRENT pointer, opens a newly published generation
+beside the old one and switches over when it is ready, so it never reads a half-built
+index and needs no restart. Servers call watch(): a background thread then looks at
+CURRENT twice a second and does the opening, so no request waits for it; without it,
+the request path looks at most once a second. Every search runs
 against one Snapshot from start to end. It is safe to call from many threads.
 """
 
@@ -26,7 +28,8 @@ from search.results import DocumentDetail, SearchRequest, SearchResult, Suggesti
 from search.searching import run_search, suggest_for
 from search.snapshot import Snapshot
 
-CHECK_INTERVAL = 1.0  # seconds between looks at CURRENT: pick-up within a second or so
+CHECK_INTERVAL = 1.0  # seconds between looks at CURRENT from the request path
+WATCH_INTERVAL = 0.5  # seconds between looks by the watcher thread (servers)
 RESULT_CACHE = 2048  # answers kept per engine; keyed by generation and normalised request
 
 
@@ -49,6 +52,8 @@ class Engine:
         self._switch = threading.Lock()
         self._cache: OrderedDict[tuple[str, SearchRequest], SearchResult] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
+        self._stop = threading.Event()
 
     @classmethod
     def open(cls, index_dir: Path, *, cache: bool = True) -> Engine:
@@ -60,14 +65,19 @@ class Engine:
 
     def _current(self) -> Snapshot:
         """Return the snapshot of the current generation, switching if a new one appeared."""
-        now = time.monotonic()
         snapshot = self._snapshot
-        if snapshot is not None and now - self._checked < CHECK_INTERVAL:
+        if snapshot is not None and (
+            self._watcher is not None or time.monotonic() - self._checked < CHECK_INTERVAL
+        ):
             return snapshot
-        if not self._switch.acquire(blocking=snapshot is None):
-            return snapshot  # type: ignore[return-value]  # another thread is switching
+        return self._refresh(blocking=snapshot is None)
+
+    def _refresh(self, blocking: bool) -> Snapshot:
+        """Open the generation CURRENT names if it is new; return the snapshot in use."""
+        if not self._switch.acquire(blocking=blocking):
+            return self._snapshot  # type: ignore[return-value]  # another thread is switching
         try:
-            self._checked = now
+            self._checked = time.monotonic()
             folder = generations.current_generation(self.index_dir)
             if folder is None:
                 if self._snapshot is None:
@@ -76,7 +86,7 @@ class Engine:
             if self._snapshot is None or folder.name != self._snapshot.name:
                 try:
                     fresh = Snapshot(folder)
-                except (OSError, ValueError) as exc:  # deleted or damaged: keep the old one
+                except Exception as exc:  # deleted under us or damaged: keep the old one
                     if self._snapshot is None:
                         raise IndexMissing(self.index_dir) from exc
                     return self._snapshot
@@ -86,6 +96,20 @@ class Engine:
             return self._snapshot
         finally:
             self._switch.release()
+
+    def watch(self, interval: float = WATCH_INTERVAL) -> None:
+        """Open new generations in a background thread, so no request waits for one."""
+        if self._watcher is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                with contextlib.suppress(IndexMissing):
+                    self._refresh(blocking=True)
+                self._stop.wait(interval)
+
+        self._watcher = threading.Thread(target=loop, name="generation-watcher", daemon=True)
+        self._watcher.start()
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
@@ -148,7 +172,11 @@ class Engine:
             self._cache.clear()
 
     def close(self) -> None:
-        """Close the open generation."""
+        """Stop watching and close the open generation."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join()
+            self._watcher = None
         with self._switch:
             if self._snapshot is not None:
                 self._snapshot.retire()

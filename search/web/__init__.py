@@ -1,0 +1,1 @@
+"""The HTTP layer: a Starlette app over the engine (JSON API, page, health, OpenAPI)."""

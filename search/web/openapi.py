@@ -1,0 +1,413 @@
+"""The OpenAPI 3.1 document of the service, written out by hand so it says exactly
+what the API does (bounds, repeat rules, error shape); tests validate it and check
+that every route appears in it."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from search import __version__
+from search.params import MAX_PER_PAGE, MAX_QUERY_CHARS, RESULT_WINDOW
+from search.results import SORTS
+
+STRING_OR_NULL = {"type": ["string", "null"]}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _param(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+        **extra,
+    }
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+SEARCH_PARAMETERS = [
+    _param(
+        "q",
+        "Query in the Whoosh query language; empty browses everything. Given once.",
+        {"type": "string", "maxLength": MAX_QUERY_CHARS},
+    ),
+    _param(
+        "topic",
+        "Only documents with this topic (case-insensitive). Repeat for any of.",
+        {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 50},
+        style="form",
+        explode=True,
+    ),
+    _param(
+        "provider",
+        "Only documents from this provider (case-insensitive). Repeatable.",
+        {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 50},
+        style="form",
+        explode=True,
+    ),
+    _param(
+        "from",
+        "Published on or after this UTC date (YYYY-MM-DD).",
+        {"type": "string", "format": "date"},
+    ),
+    _param(
+        "to",
+        "Published on or before this UTC date (YYYY-MM-DD).",
+        {"type": "string", "format": "date"},
+    ),
+    _param(
+        "sort",
+        "Order: relevance (default with q), newest (default without), oldest.",
+        {"type": "string", "enum": list(SORTS)},
+    ),
+    _param(
+        "page",
+        f"Page number; page * per_page may not exceed {RESULT_WINDOW}.",
+        {"type": "integer", "minimum": 1, "maximum": RESULT_WINDOW, "default": 1},
+    ),
+    _param(
+        "per_page",
+        "Hits per page.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
+    ),
+]
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "code", "message", "param"],
+                "properties": {
+                    "status": {"type": "integer"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "param": {**STRING_OR_NULL, "description": "The offending parameter."},
+                },
+            }
+        },
+    },
+    "Provider": {
+        "type": "object",
+        "required": ["name", "domain"],
+        "properties": {"name": STRING_OR_NULL, "domain": STRING_OR_NULL},
+    },
+    "Hit": {
+        "type": "object",
+        "required": [
+            "id",
+            "kind",
+            "url",
+            "title",
+            "excerpt",
+            "published",
+            "provider",
+            "topics",
+            "image",
+            "score",
+            "highlights",
+        ],
+        "properties": {
+            "id": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+            "kind": {"type": "string", "enum": ["article", "related"]},
+            "url": {**STRING_OR_NULL, "format": "uri"},
+            "title": {"type": "string"},
+            "excerpt": {"type": "string"},
+            "published": {
+                **STRING_OR_NULL,
+                "format": "date-time",
+                "description": "ISO 8601 UTC ending in Z",
+            },
+            "provider": _ref("Provider"),
+            "topics": {"type": "array", "items": {"type": "string"}},
+            "image": STRING_OR_NULL,
+            "score": {"type": "number"},
+            "highlights": {
+                "type": "object",
+                "required": ["title", "excerpt"],
+                "properties": {
+                    "title": {
+                        "type": "string",
+                        "description": "HTML: <mark> around matches, everything else escaped",
+                    },
+                    "excerpt": {"type": "string"},
+                },
+            },
+        },
+    },
+    "FacetValue": {
+        "type": "object",
+        "required": ["value", "count", "selected"],
+        "properties": {
+            "value": {"type": "string"},
+            "count": {"type": "integer", "minimum": 0},
+            "selected": {"type": "boolean"},
+        },
+    },
+    "SearchResult": {
+        "type": "object",
+        "required": [
+            "query",
+            "total",
+            "page",
+            "per_page",
+            "pages",
+            "sort",
+            "took_ms",
+            "hits",
+            "facets",
+            "filters",
+            "suggestion",
+        ],
+        "properties": {
+            "query": {"type": "string"},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "pages": {"type": "integer", "minimum": 0},
+            "sort": {"type": "string", "enum": list(SORTS)},
+            "took_ms": {"type": "number"},
+            "hits": {"type": "array", "items": _ref("Hit")},
+            "facets": {
+                "type": "object",
+                "required": ["topic", "provider", "year", "month"],
+                "description": "Disjunctive: each facet ignores its own filter.",
+                "properties": {
+                    name: {"type": "array", "items": _ref("FacetValue")}
+                    for name in ("topic", "provider", "year", "month")
+                },
+            },
+            "filters": {
+                "type": "object",
+                "required": ["topic", "provider", "from", "to"],
+                "properties": {
+                    "topic": {"type": "array", "items": {"type": "string"}},
+                    "provider": {"type": "array", "items": {"type": "string"}},
+                    "from": {**STRING_OR_NULL, "format": "date"},
+                    "to": {**STRING_OR_NULL, "format": "date"},
+                },
+            },
+            "suggestion": {**STRING_OR_NULL, "description": "Did you mean: a corrected q."},
+        },
+    },
+    "Suggestions": {
+        "type": "object",
+        "required": ["query", "suggestions"],
+        "properties": {
+            "query": {"type": "string"},
+            "suggestions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["text", "kind"],
+                    "properties": {
+                        "text": {"type": "string"},
+                        "kind": {"type": "string", "enum": ["query", "title", "topic", "provider"]},
+                    },
+                },
+            },
+        },
+    },
+    "Document": {
+        "type": "object",
+        "required": [
+            "id",
+            "kind",
+            "url",
+            "title",
+            "excerpt",
+            "body",
+            "published",
+            "provider",
+            "topics",
+            "image",
+            "category",
+            "type",
+            "quality",
+            "related",
+        ],
+        "properties": {
+            "id": {"type": "string"},
+            "kind": {"type": "string"},
+            "url": STRING_OR_NULL,
+            "title": {"type": "string"},
+            "excerpt": {"type": "string"},
+            "body": {"type": "string"},
+            "published": {**STRING_OR_NULL, "format": "date-time"},
+            "provider": _ref("Provider"),
+            "topics": {"type": "array", "items": {"type": "string"}},
+            "image": STRING_OR_NULL,
+            "category": STRING_OR_NULL,
+            "type": STRING_OR_NULL,
+            "quality": {"type": ["integer", "null"]},
+            "related": {"type": "array", "items": _ref("Hit")},
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "documents", "generation", "built_at"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok"]},
+            "documents": {"type": "integer"},
+            "generation": {"type": "string"},
+            "built_at": STRING_OR_NULL,
+        },
+    },
+    "Unavailable": {
+        "type": "object",
+        "required": ["status", "error"],
+        "properties": {
+            "status": {"type": "string", "enum": ["unavailable"]},
+            "error": {"type": "object", "description": "As in Error: says to run rebuild-index"},
+        },
+    },
+}
+
+UNAVAILABLE = _error("No index yet: run `search rebuild-index`.")
+CACHED = {
+    "ETag": {
+        "schema": {"type": "string"},
+        "description": "Derived from the index generation and the request.",
+    }
+}
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """Return the OpenAPI document (built once)."""
+
+    def ok(schema: str, description: str) -> dict[str, Any]:
+        return {
+            "description": description,
+            "headers": CACHED,
+            "content": {"application/json": {"schema": _ref(schema)}},
+        }
+
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "news-search",
+            "version": __version__,
+            "description": "Ranked, faceted full-text search over a news archive. "
+            "Unknown parameters and repeated single-valued ones are answered with 400.",
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Search documents",
+                    "parameters": SEARCH_PARAMETERS,
+                    "responses": {
+                        "200": ok("SearchResult", "Hits, facets and filters"),
+                        "304": {"description": "Not modified (If-None-Match)"},
+                        "400": _error("A parameter is unusable; error.param names it"),
+                        "414": _error("The query string is too long"),
+                        "503": UNAVAILABLE,
+                    },
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "operationId": "suggest",
+                    "summary": "Search-as-you-type completions",
+                    "parameters": [
+                        _param(
+                            "q", "What has been typed so far.", {"type": "string", "maxLength": 200}
+                        ),
+                        _param(
+                            "limit",
+                            "Completions wanted.",
+                            {"type": "integer", "minimum": 1, "maximum": 20, "default": 8},
+                        ),
+                    ],
+                    "responses": {
+                        "200": ok("Suggestions", "Completions, most useful first"),
+                        "304": {"description": "Not modified"},
+                        "400": _error("A parameter is unusable"),
+                        "503": UNAVAILABLE,
+                    },
+                }
+            },
+            "/api/documents/{doc_id}": {
+                "get": {
+                    "operationId": "document",
+                    "summary": "One document and its related coverage",
+                    "parameters": [
+                        {
+                            "name": "doc_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": ok("Document", "The document"),
+                        "304": {"description": "Not modified"},
+                        "400": _error("Query parameters are not accepted here"),
+                        "404": _error("No document has this id"),
+                        "503": UNAVAILABLE,
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "What is being served",
+                    "responses": {
+                        "200": {
+                            "description": "Serving",
+                            "content": {"application/json": {"schema": _ref("Health")}},
+                        },
+                        "503": {
+                            "description": "No index yet",
+                            "content": {"application/json": {"schema": _ref("Unavailable")}},
+                        },
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+            "/": {
+                "get": {
+                    "operationId": "page",
+                    "summary": "The search page (HTML)",
+                    "parameters": SEARCH_PARAMETERS,
+                    "responses": {
+                        "200": {
+                            "description": "The page",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        },
+                        "400": {
+                            "description": "The page, with the error explained",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        },
+                        "503": {
+                            "description": "The page, saying there is no index yet",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        },
+                    },
+                }
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }
