@@ -35,11 +35,12 @@ def make_hit(stored: dict[str, Any], score: float, terms: Collection[str]) -> Hi
     )
 
 
-def document_detail(snapshot: Snapshot, number: int) -> DocumentDetail:
-    """Return the DocumentDetail of document `number`, with the coverage it lists."""
+def document_detail(snapshot: Snapshot, number: int, limit: int = 100) -> DocumentDetail:
+    """Return the DocumentDetail of document `number`, with (up to `limit` of) the
+    coverage it lists."""
     stored = snapshot.stored(number)
     related: list[Hit] = []
-    for related_id in stored.get("related") or ():
+    for related_id in (stored.get("related") or ())[:limit]:
         other = snapshot.number_of(related_id)
         if other is not None and other != number:
             related.append(make_hit(snapshot.stored(other), 0.0, ()))

@@ -27,10 +27,28 @@ def build_parser(schema: Any) -> Any:
     return parser
 
 
+_PLAIN_QUERY = re.compile(r"[^\W_]+(?:[ '\u2019.-]+[^\W_]+)*", re.UNICODE)
+PREFIX_MIN = 3  # a last word this long also matches as a prefix: "facial rec" finds recognition
+
+
+def with_prefix(text: str) -> str:
+    """Return plain-word text with its last word also searched as a prefix.
+
+    Readers type the last word unfinished, as search engines have taught them to; a
+    query with any syntax (quotes, operators, fields) is taken exactly as written."""
+    stripped = text.strip()
+    if text != text.rstrip() or not _PLAIN_QUERY.fullmatch(stripped):
+        return text  # a trailing space means the last word is finished
+    head, _, last = stripped.rpartition(" ")
+    if len(last) < PREFIX_MIN or not last.isalnum() or last.upper() in _OPERATORS:
+        return text
+    return f"{head} ({last} OR {last}*)".strip()
+
+
 def parse(parser: Any, text: str) -> Any:
     """Return the query tree for `text`; text Whoosh cannot parse is searched as plain words."""
     try:
-        tree = parser.parse(text)
+        tree = parser.parse(with_prefix(text))
     except Exception:  # the parser raises assorted errors on odd input; any of them means:
         tree = None  # search the words instead
     if tree is None or (_leaf_count(tree) == 0 and _WORDS.search(text)):
