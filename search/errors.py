@@ -8,6 +8,7 @@ HTTP statuses, so neither imports the other::
     ├── IndexBusy               another rebuild holds the index lock
     ├── BuildError              a rebuild failed; the previous generation keeps serving
     ├── IndexMissing (503)      no index generation has been published yet
+    ├── SearchTimeout (503)     one search ran past its time limit and was stopped
     └── BadQuery (400)          a request parameter is unusable (names the parameter)
 """
 
@@ -67,3 +68,17 @@ class BadQuery(SearchError):
     def __init__(self, message: str, param: str | None = None) -> None:
         super().__init__(message)
         self.param = param
+
+
+class SearchTimeout(SearchError):
+    """A search ran past its time limit (huge expansions on a cold index, say)."""
+
+    status_code = 503
+    code = "search_timeout"
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(
+            f"the search took longer than {limit:g} s and was stopped; "
+            "try fewer wildcard or fuzzy terms"
+        )
+        self.param = "q"

@@ -8,6 +8,8 @@ here) are answered by Whoosh's own matcher, which is exact but slower.
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from whoosh import query as wq
 
+from search.errors import SearchTimeout
 from search.postings import POSITION_SPAN, PostingCache
 
 MAX_EXPANSION = 256  # terms one wildcard, prefix or fuzzy term may expand to
@@ -33,10 +36,18 @@ class Match:
 
 @dataclass
 class Evaluation:
-    """What evaluating a query needed: terms to highlight, expansions that were capped."""
+    """What evaluating a query needed: terms to highlight, expansions that were capped;
+    and when it must give up (a time.monotonic() deadline)."""
 
     terms: dict[str, set[str]] = field(default_factory=dict)  # field -> indexed terms
     capped: list[str] = field(default_factory=list)
+    deadline: float = math.inf
+    limit: float = math.inf
+
+    def check(self) -> None:
+        """Raise SearchTimeout once the deadline has passed."""
+        if time.monotonic() > self.deadline:
+            raise SearchTimeout(self.limit)
 
 
 class Evaluator:
@@ -108,6 +119,7 @@ class Evaluator:
             scores = np.zeros(self.size, np.float32)
             mask = np.zeros(self.size, np.bool_)
             for child in children:
+                info.check()
                 docs, contribution = self.postings.get(child.fieldname, child.text)
                 if len(docs):
                     scores[docs] += contribution * child.boost * q.boost
@@ -117,6 +129,7 @@ class Evaluator:
         mask = np.zeros(self.size, np.bool_)
         scores = np.zeros(self.size, np.float32)
         for child in children:
+            info.check()
             match = self._eval(child, info)
             mask |= match.mask
             scores += match.scores * q.boost
@@ -126,6 +139,7 @@ class Evaluator:
         scores = np.zeros(self.size, np.float32)
         mask = np.zeros(self.size, np.bool_)
         for term in terms:
+            info.check()
             docs, contribution = self.postings.get(fieldname, term)
             if len(docs):
                 scores[docs] += contribution * boost
@@ -171,7 +185,11 @@ class Evaluator:
         mask = np.zeros(self.size, np.bool_)
         with self.searcher_factory() as searcher:
             matcher = q.matcher(searcher)
+            steps = 0
             while matcher.is_active():
+                steps += 1
+                if steps % 4096 == 0:
+                    info.check()
                 number = matcher.id()
                 mask[number] = True
                 scores[number] += matcher.score()

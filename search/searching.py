@@ -31,6 +31,7 @@ from search.results import (
 )
 from search.snapshot import Snapshot
 
+TIME_LIMIT = 3.0  # seconds one search may take before it is stopped (SearchTimeout)
 SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer results than this
 Mask = npt.NDArray[np.bool_]
 
@@ -73,7 +74,7 @@ def _combine(base: Mask, *masks: Mask | None) -> Mask:
 def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> SearchResult:
     """Return the SearchResult of `request` against `snapshot`."""
     columns = snapshot.columns
-    info = Evaluation()
+    info = Evaluation(deadline=time.monotonic() + TIME_LIMIT, limit=TIME_LIMIT)
     match = _match(snapshot, request.q, info)
     base = columns.alive if match is None else match.mask
     f = _filters(snapshot, request)

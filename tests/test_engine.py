@@ -12,7 +12,7 @@ import pytest
 from whoosh import index as whoosh_index
 
 from search.engine import DocumentNotFound, Engine
-from search.errors import BadQuery, IndexMissing
+from search.errors import BadQuery, IndexMissing, SearchTimeout
 from search.generations import current_generation
 from search.indexer import build_index
 from search.params import search_request
@@ -304,3 +304,24 @@ def test_missing_index_then_published(tmp_path: Path) -> None:
     _write(seeds, ARTICLES[0])
     build_index(seeds, tmp_path / "index", progress=False)
     assert engine.search(SearchRequest()).total == 1  # no restart needed
+
+
+def test_last_word_is_also_a_prefix_while_typing(engine: Engine) -> None:
+    assert sorted(names(engine, SearchRequest(q="facial recog"))) == sorted(
+        names(engine, SearchRequest(q="facial recognition"))
+    )
+    # a finished word (trailing space) or explicit syntax is taken as written
+    assert names(engine, SearchRequest(q="facial recog ")) == []
+    assert names(engine, SearchRequest(q='"facial recog"')) == []
+
+
+def test_a_search_past_its_time_limit_is_stopped(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import search.searching
+
+    monkeypatch.setattr(search.searching, "TIME_LIMIT", -1.0)
+    with pytest.raises(SearchTimeout) as error:
+        engine.search(SearchRequest(q="facial OR chip"))
+    assert error.value.status_code == 503
+    assert error.value.param == "q"
