@@ -17,6 +17,7 @@ class Settings:
     seeds_dir: Path = Path(DEFAULT_SEEDS)
     index_dir: Path = Path(DEFAULT_INDEX)
     cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser
+    result_cache: bool = True  # keep answers per generation (SEARCH_RESULT_CACHE=0: off)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -27,4 +28,5 @@ class Settings:
             seeds_dir=Path(os.environ.get("SEARCH_SEEDS") or DEFAULT_SEEDS),
             index_dir=Path(os.environ.get("SEARCH_INDEX") or DEFAULT_INDEX),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            result_cache=os.environ.get("SEARCH_RESULT_CACHE", "1") != "0",
         )

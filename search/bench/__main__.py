@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from search.bench.build import bench_build, format_build
+from search.bench.httpbench import bench_http, format_http
 from search.bench.measure import machine, workdir
 from search.bench.searchbench import bench_search, format_search
 
@@ -43,6 +44,23 @@ def search_command(size: int, queries: int, folder: str | None, json_path: Path 
     click.echo(format_search(result))
     if json_path:
         json_path.write_text(json.dumps({"machine": machine(), "search": result}, indent=2))
+
+
+@bench.command("http")
+@click.option("--size", default=10000, show_default=True, help="Corpus size.")
+@click.option("--seconds", default=10, show_default=True, help="Load duration per endpoint.")
+@click.option("--queries", default=1000, show_default=True, help="Logged queries replayed.")
+@click.option("--workdir", "folder", default=None, help="Where corpora and indexes go.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
+def http_command(
+    size: int, seconds: int, queries: int, folder: str | None, json_path: Path | None
+) -> None:
+    """HTTP: req/s and latency at 8 connections, cached and uncached, against a no-op."""
+    result = bench_http(workdir(folder), size, seconds, queries)
+    click.echo(f"machine: {machine()}")
+    click.echo(format_http(result))
+    if json_path:
+        json_path.write_text(json.dumps({"machine": machine(), "http": result}, indent=2))
 
 
 bench()

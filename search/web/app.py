@@ -143,7 +143,7 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = Engine.open(settings.index_dir)
+        engine = Engine.open(settings.index_dir, cache=settings.result_cache)
         if watch:
             engine.watch()
         app.state.engine = engine
