@@ -178,6 +178,11 @@ class Engine:
                 "built_at": snapshot.meta.get("built_at"),
             }
 
+    def generation_name(self) -> str | None:
+        """Return the name of the generation in use (None before one is open); cheap."""
+        snapshot = self._snapshot
+        return snapshot.name if snapshot is not None else None
+
     def clear_cache(self) -> None:
         """Forget every cached answer."""
         with self._cache_lock:

@@ -147,6 +147,7 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
         if watch:
             engine.watch()
         app.state.engine = engine
+        app.state.bodies = api.BodyCache()
         try:
             yield
         finally:
