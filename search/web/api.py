@@ -81,7 +81,7 @@ class BodyCache:
         body = result.as_json()
         body["took_ms"] = -1.0
         encoded = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        before, _, after = encoded.partition(self.MARK)
+        before, _, after = encoded.partition(self.MARK)  # JSON strings escape '"': unique
         parts = (before + b'"took_ms": ', after, result.partial)
         self._bodies[key] = parts
         if len(self._bodies) > self.SIZE:
@@ -102,62 +102,6 @@ async def search_api(request: Request) -> Response:
         generation = result.generation
         store = cache if engine.cache_enabled else BodyCache()
         parts = store.put((generation, search_request), result)
-    headers = _validators(request, generation)
-    if _fresh(request, headers):
-        return Response(status_code=304, headers=headers)
-    return JSONResponse(body, headers={**headers, **extra})
-
-
-class BodyCache:
-    """Serialised /api/search bodies by (generation, request), split around took_ms.
-
-    A repeated search then costs a dictionary lookup and two concatenations, on the
-    event loop, with no thread hop and no JSON encoding. Only the event loop touches
-    it, so it needs no lock."""
-
-    SIZE = 4096
-    MARK = b'"took_ms": -1.0'
-
-    def __init__(self) -> None:
-        self._bodies: OrderedDict[tuple[str, SearchRequest], tuple[bytes, bytes, bool]] = (
-            OrderedDict()
-        )
-
-    def get(self, key: tuple[str, SearchRequest]) -> tuple[bytes, bytes, bool] | None:
-        """Return (before took_ms, after it, partial) for a cached answer."""
-        return self._bodies.get(key)
-
-    def put(
-        self, key: tuple[str, SearchRequest], result: SearchResult
-    ) -> tuple[bytes, bytes, bool]:
-        """Serialise `result`, keep it, and return its parts."""
-        body = result.as_json()
-        body["took_ms"] = -1.0
-        encoded = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        before, _, after = encoded.partition(self.MARK)
-        parts = (before + b'"took_ms": ', after, result.partial)
-        self._bodies[key] = parts
-        if len(self._bodies) > self.SIZE:
-            self._bodies.popitem(last=False)
-        return parts
-
-
-async def search_api(request: Request) -> Response:
-    """Ranked, faceted search: the DESIGN.md 5 body."""
-    started = time.perf_counter()
-    search_request = parse_search(request.query_params, strict=True)
-    engine = engine_of(request)
-    cache: BodyCache = request.app.state.bodies
-    generation = engine.generation_name()
-    parts = cache.get((generation, search_request)) if engine.cache_enabled and generation else None
-    if parts is None:
-        result = await run_in_threadpool(engine.search, search_request)
-        generation = result.generation
-        parts = (
-            cache.put((generation, search_request), result)
-            if engine.cache_enabled
-            else (BodyCache().put((generation, search_request), result))
-        )
     headers = _validators(request, generation)
     if _fresh(request, headers):
         return Response(status_code=304, headers=headers)
