@@ -12,7 +12,7 @@ import click
 from search import __version__, generations
 from search.config import DEFAULT_INDEX, DEFAULT_SEEDS
 from search.engine import Engine
-from search.errors import BadQuery, SearchError
+from search.errors import BadQuery, IndexMissing, SearchError
 from search.indexer import IndexReport, build_index
 from search.params import search_request
 from search.results import SORTS, SearchResult
@@ -123,6 +123,10 @@ def query(
     engine = Engine(index_dir, cache=False)
     try:
         result = engine.search(request)
+    except IndexMissing:
+        raise click.ClickException(
+            f"no search index in {index_dir}: run `search rebuild-index` to build one"
+        ) from None
     except SearchError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

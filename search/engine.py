@@ -14,6 +14,7 @@ against one Snapshot from start to end. It is safe to call from many threads.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -28,6 +29,7 @@ from search.results import DocumentDetail, Hit, SearchRequest, SearchResult, Sug
 from search.searching import run_search, suggest_for
 from search.snapshot import Snapshot
 
+_ID = re.compile(r"[0-9a-f]{16}")  # search.identity.doc_id's form
 CHECK_INTERVAL = 1.0  # seconds between looks at CURRENT from the request path
 WATCH_INTERVAL = 0.5  # seconds between looks by the watcher thread (servers)
 RESULT_CACHE = 2048  # answers kept per engine; keyed by generation and normalised request
@@ -151,9 +153,9 @@ class Engine:
     def document(self, doc_id: str) -> DocumentDetail:
         """Return one document and its story's coverage (raises DocumentNotFound)."""
         with self.snapshot() as snapshot:
-            number = snapshot.number_of(doc_id)
+            number = snapshot.number_of(doc_id) if _ID.fullmatch(doc_id) else None
             if number is None:
-                raise DocumentNotFound(f"no document with id {doc_id!r}")
+                raise DocumentNotFound(f"no document with id {doc_id[:40]!r}")
             return document_detail(snapshot, number)
 
     def related(self, doc_ids: list[str], limit: int = 3) -> dict[str, list[Hit]]:

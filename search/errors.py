@@ -55,7 +55,8 @@ class IndexMissing(SearchError):
     code = "index_missing"
 
     def __init__(self, index_dir: Path | str) -> None:
-        super().__init__(f"no search index in {index_dir}: run `search rebuild-index` to build one")
+        # The message reaches the public page and API: it names no server path.
+        super().__init__("no search index has been built yet: run `search rebuild-index`")
         self.index_dir = str(index_dir)
 
 

@@ -18,8 +18,8 @@ RESULT_WINDOW = 10_000  # page * per_page may not pass this: deep paging costs, 
 MAX_QUERY_CHARS = 1_000  # longer `q` is rejected: no reader types it, an attacker might
 MAX_VALUES = 50  # values of one repeatable filter parameter
 MAX_VALUE_CHARS = 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def parse_int(value: str | None, param: str, default: int, low: int, high: int) -> int:
@@ -27,9 +27,9 @@ def parse_int(value: str | None, param: str, default: int, low: int, high: int) 
     if value is None or value == "":
         return default
     text = value.strip()
-    if not re.fullmatch(r"[+-]?\d{1,9}", text):
+    if not re.fullmatch(r"[+-]?[0-9]+", text):  # ASCII digits only: int() takes any script's
         raise BadQuery(f"{param} must be a whole number, not {value[:40]!r}", param=param)
-    number = int(text)
+    number = int(text) if len(text) <= 12 else (high + 1 if text[0] != "-" else low - 1)
     if not low <= number <= high:
         raise BadQuery(f"{param} must be between {low} and {high}, not {number}", param=param)
     return number
@@ -41,7 +41,7 @@ def parse_date(value: str | None, param: str) -> date | None:
         return None
     text = value.strip()
     try:
-        if not _DATE.match(text):
+        if not _DATE.fullmatch(text):
             raise ValueError
         return date.fromisoformat(text)
     except ValueError:
@@ -51,13 +51,16 @@ def parse_date(value: str | None, param: str) -> date | None:
 
 
 def _values(values: Sequence[str], param: str) -> tuple[str, ...]:
-    cleaned = [_CONTROL.sub("", v).strip() for v in values]
+    cleaned = [CONTROL.sub("", v).strip() for v in values]
     cleaned = [v for v in cleaned if v]
     if len(cleaned) > MAX_VALUES:
         raise BadQuery(f"at most {MAX_VALUES} values of {param} are allowed", param=param)
     if any(len(v) > MAX_VALUE_CHARS for v in cleaned):
         raise BadQuery(f"a {param} value is longer than {MAX_VALUE_CHARS} characters", param=param)
-    return tuple(dict.fromkeys(cleaned))
+    unique: dict[str, str] = {}
+    for value in cleaned:  # matching ignores case, so AI and ai are one filter
+        unique.setdefault(value.casefold(), value)
+    return tuple(unique.values())
 
 
 def search_request(
@@ -71,7 +74,7 @@ def search_request(
     per_page: str | None = None,
 ) -> SearchRequest:
     """Return the SearchRequest for raw parameter values; raise BadQuery naming a bad one."""
-    text = _CONTROL.sub(" ", q or "").strip()
+    text = CONTROL.sub(" ", q or "").strip()
     if len(text) > MAX_QUERY_CHARS:
         raise BadQuery(
             f"q is {len(text)} characters long; the limit is {MAX_QUERY_CHARS}", param="q"

@@ -45,8 +45,12 @@ def with_prefix(text: str) -> str:
     return f"{head} ({last} OR {last}*)".strip()
 
 
+_EMPTY_FIELD = re.compile(r"\b\w+:(?=\s|$)")  # `title:` with no term after it
+
+
 def parse(parser: Any, text: str) -> Any:
     """Return the query tree for `text`; text Whoosh cannot parse is searched as plain words."""
+    text = _EMPTY_FIELD.sub(" ", text)
     try:
         tree = parser.parse(with_prefix(text))
     except Exception:  # the parser raises assorted errors on odd input; any of them means:

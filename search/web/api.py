@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from search.engine import Engine
 from search.errors import BadQuery
-from search.params import parse_int
+from search.params import CONTROL, parse_int
 from search.results import SearchRequest, SearchResult
 from search.web.requests import SUGGEST_PARAMS, check_names, parse_search
 
@@ -44,7 +44,8 @@ def _validators(request: Request, generation: str) -> dict[str, str]:
 
 
 def _fresh(request: Request, headers: dict[str, str]) -> bool:
-    return headers["ETag"] in request.headers.get("if-none-match", "")
+    given = request.headers.get("if-none-match", "")
+    return given.strip() == "*" or headers["ETag"] in given
 
 
 def cached_json(request: Request, body: Any, generation: str, **extra: str) -> Response:
@@ -117,7 +118,7 @@ async def suggest_api(request: Request) -> Response:
     """Search-as-you-type completions for a prefix."""
     params = request.query_params
     check_names(params, SUGGEST_PARAMS, ())
-    prefix = (params.get("q") or "").strip()
+    prefix = CONTROL.sub(" ", params.get("q") or "").strip()
     if len(prefix) > 200:
         raise BadQuery("q is longer than 200 characters", param="q")
     limit = parse_int(params.get("limit"), "limit", 8, 1, MAX_SUGGESTIONS)

@@ -98,16 +98,6 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if len(scope.get("query_string", b"")) > MAX_QUERY_STRING:
-            response = JSONResponse(
-                error_body(
-                    414, "uri_too_long", f"the query string exceeds {MAX_QUERY_STRING} bytes"
-                ),
-                status_code=414,
-            )
-            await response(scope, receive, send)
-            return
-
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
@@ -118,6 +108,16 @@ class Guard:
                 message["headers"] = headers
             await send(message)
 
+        if len(scope.get("query_string", b"")) > MAX_QUERY_STRING:
+            message = f"the query string exceeds {MAX_QUERY_STRING} bytes"
+            request = Request(scope)
+            response: Response = (
+                JSONResponse(error_body(414, "uri_too_long", message), status_code=414)
+                if wants_json(request)
+                else pages.error_page(request, 414, message)
+            )
+            await response(scope, receive, send_with_headers)
+            return
         await self.app(scope, receive, send_with_headers)
 
 

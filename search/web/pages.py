@@ -52,6 +52,8 @@ def _context(request: Request, pairs: links.Pairs, result: SearchResult) -> dict
 
 
 def _form(request: Request) -> dict[str, Any]:
+    if len(request.scope.get("query_string", b"")) > 8_192:
+        return {"q": "", "sort": "", "from_": "", "to": "", "topics": [], "providers": []}
     params = request.query_params
     return {
         "q": params.get("q", ""),
@@ -82,6 +84,7 @@ def error_page(request: Request, status: int, message: str) -> Response:
     headline = {
         400: "That search could not be run",
         404: "Nothing here",
+        414: "That search is too long",
         503: "The search index is not ready yet",
     }.get(status, "Something went wrong")
     context = {"form": _form(request), "status": status, "headline": headline, "message": message}

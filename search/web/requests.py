@@ -25,10 +25,10 @@ def check_names(params: QueryParams, allowed: tuple[str, ...], repeatable: tuple
     seen: set[str] = set()
     for name, _ in params.multi_items():
         if name not in allowed:
-            raise BadQuery(
-                f"unknown parameter {name[:40]!r}; expected one of: {', '.join(allowed)}",
-                param=name[:40],
+            expected = (
+                f"expected one of: {', '.join(allowed)}" if allowed else "none are accepted here"
             )
+            raise BadQuery(f"unknown parameter {name[:40]!r}; {expected}", param=name[:40])
         if name in seen and name not in repeatable:
             raise BadQuery(f"parameter {name!r} may be given only once", param=name)
         seen.add(name)
