@@ -118,12 +118,15 @@ def _build(
     try:
         if incremental and current is not None:
             counts = _apply_changes(current, folder, previous, merged.documents, checkpoint)
+            words = count_words(merged.documents)
         else:
-            writers.write_all(folder, merged.documents, progress=progress, checkpoint=checkpoint)
+            words = writers.write_all(
+                folder, merged.documents, progress=progress, checkpoint=checkpoint
+            )
             counts = {"added": len(merged.documents)}
         write_records(folder / RECORDS, records)
         _write_columns(folder, merged.documents, from_index=incremental)
-        write_words(folder, count_words(merged.documents))
+        write_words(folder, words)
         report = IndexReport(
             generation=folder.name,
             documents=len(merged.documents),

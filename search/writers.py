@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from whoosh.index import TOC
 from search.documents import Article
 from search.forking import fork_map, parent_alive
 from search.schema import article_fields, build_schema
+from search.vocabulary import count_words
 
 WRITER_MEMORY_MB = 256  # posting pool per writer: fewer spills to temporary runs
 PARALLEL_MIN_DOCUMENTS = 4_000  # below this, forking costs more than it saves
@@ -44,19 +46,21 @@ def write_all(
     progress: bool | None,
     checkpoint: Checkpoint,
     workers: int | None = None,
-) -> None:
-    """Write `documents` as a new Whoosh index in the empty folder `folder`."""
+) -> Counter[str]:
+    """Write `documents` as a new Whoosh index in the empty folder `folder`; return the
+    word counts of their text (counted by the same workers, for the vocabulary)."""
     workers = worker_count(len(documents)) if workers is None else workers
     ix = whoosh_index.create_in(str(folder), build_schema())
     try:
         if workers <= 1:
             _write_part(ix, documents, progress, checkpoint)
-            return
+            return count_words(documents)
         share = -(-len(documents) // workers)
         parts = [documents[i * share : (i + 1) * share] for i in range(workers)]
-        segments = _fork_writers(folder, parts, progress, checkpoint)
+        segments, words = _fork_writers(folder, parts, progress, checkpoint)
         checkpoint("indexed")
         TOC(ix.schema, segments, 1).write(ix.storage, ix.indexname)
+        return words
     finally:
         ix.close()
 
@@ -84,8 +88,9 @@ def _fork_writers(
     parts: list[Sequence[Article]],
     progress: bool | None,
     checkpoint: Checkpoint,
-) -> list[Any]:
-    """Index each part in a forked child; move its segments into `folder`; return them."""
+) -> tuple[list[Any], Counter[str]]:
+    """Index each part in a forked child; move its segments into `folder`; return them,
+    and the parts' word counts added up."""
     parent = os.getpid()
     jobs = [
         (folder / f"part-{n}", part, progress if n == 0 else False, parent)
@@ -96,7 +101,9 @@ def _fork_writers(
     checkpoint("half-indexed")
     results = fork_map(_index_part, jobs)  # ChildFailed is an OSError: BuildError upstream
     segments: list[Any] = []
-    for (part_folder, *_), part_segments in zip(jobs, results, strict=True):
+    words: Counter[str] = Counter()
+    for (part_folder, *_), (part_segments, part_words) in zip(jobs, results, strict=True):
+        words.update(part_words)
         for segment in part_segments:
             prefix = f"{segment.segment_id()}."
             for path in part_folder.iterdir():
@@ -104,11 +111,13 @@ def _fork_writers(
                     path.replace(folder / path.name)
             segments.append(segment)
         shutil.rmtree(part_folder, ignore_errors=True)
-    return segments
+    return segments, words
 
 
-def _index_part(job: tuple[Path, Sequence[Article], bool | None, int]) -> list[Any]:
-    """Index one share of the documents as its own index; return its segments."""
+def _index_part(
+    job: tuple[Path, Sequence[Article], bool | None, int],
+) -> tuple[list[Any], Counter[str]]:
+    """Index one share of the documents as its own index; return its segments and words."""
     part_folder, part, progress, parent = job
     ix = whoosh_index.create_in(str(part_folder), build_schema())
     writer = ix.writer(limitmb=WRITER_MEMORY_MB)
@@ -119,7 +128,7 @@ def _index_part(job: tuple[Path, Sequence[Article], bool | None, int]) -> list[A
         writer.add_document(**article_fields(document))
     bar.close()
     writer.commit(merge=False)
-    return list(ix._segments())
+    return list(ix._segments()), count_words(part)
 
 
 def update(
