@@ -9,7 +9,9 @@ import click
 
 from search.bench.build import bench_build, format_build
 from search.bench.httpbench import bench_http, format_http
+from search.bench.judgments import default_corpus
 from search.bench.measure import machine, workdir
+from search.bench.relevance import evaluate, format_relevance, format_tuning, tune
 from search.bench.searchbench import bench_search, format_search
 
 
@@ -61,6 +63,23 @@ def http_command(
     click.echo(format_http(result))
     if json_path:
         json_path.write_text(json.dumps({"machine": machine(), "http": result}, indent=2))
+
+
+@bench.command("relevance")
+@click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Real corpus.")
+@click.option("--tune", "tuning", is_flag=True, help="Also search the ranking knobs (slow).")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
+def relevance_command(corpus: Path | None, tuning: bool, json_path: Path | None) -> None:
+    """Relevance: nDCG@10, recall@10, MRR of ours, SQLite FTS5 and textbook Whoosh."""
+    seeds = corpus or default_corpus()
+    result = evaluate(seeds)
+    click.echo(f"machine: {machine()}")
+    click.echo(format_relevance(result))
+    if tuning:
+        result["tuning"] = tune(seeds)
+        click.echo(format_tuning(result["tuning"]))
+    if json_path:
+        json_path.write_text(json.dumps({"relevance": result}, indent=2))
 
 
 bench()
