@@ -37,11 +37,23 @@ def build(sizes: str, repeats: int, folder: str | None, json_path: Path | None) 
 @bench.command("search")
 @click.option("--size", default=10000, show_default=True, help="Corpus size.")
 @click.option("--queries", default=1000, show_default=True, help="Logged queries replayed.")
+@click.option(
+    "--textbook-queries",
+    type=int,
+    default=None,
+    help="Run textbook Whoosh on only this many (it is slow at 100,000).",
+)
 @click.option("--workdir", "folder", default=None, help="Where corpora and indexes go.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
-def search_command(size: int, queries: int, folder: str | None, json_path: Path | None) -> None:
+def search_command(
+    size: int,
+    queries: int,
+    textbook_queries: int | None,
+    folder: str | None,
+    json_path: Path | None,
+) -> None:
     """Search latency: ours (cache off and on) against textbook Whoosh and SQLite FTS5."""
-    result = bench_search(workdir(folder), size, queries)
+    result = bench_search(workdir(folder), size, queries, textbook_queries)
     click.echo(f"machine: {machine()}")
     click.echo(format_search(result))
     if json_path:
