@@ -98,7 +98,7 @@ def bench_search(
         cached.clear_cache()  # the cache fills as the log replays, as in production
         for number, entry in enumerate(log):
             if number % 100 == 0:
-                print(f"{workload}: {number}/{len(log)}", file=sys.stderr, flush=True)
+                print(f"{workload}: {number}/{len(log)}", file=sys.stderr, flush=True)  # noqa: T201
             for name in names[number % len(names) :] + names[: number % len(names)]:
                 if name == "textbook-whoosh" and number >= slow_limit:
                     continue
