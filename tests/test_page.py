@@ -305,13 +305,6 @@ def test_suggestions_work_with_the_keyboard(tabs: TabFactory, server: Server) ->
     assert tab.errors == []
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,  # the symptom; a missing browser or a timeout is a failure
-    strict=True,
-    reason="BUG: search.js choose() does not cancel the pending search-as-you-type timer; "
-    "when the chosen filter's page answers later than TYPE_DELAY, the timer fires, aborts "
-    "it and navigates to the form's URL ('/'), so the chosen topic is lost",
-)
 def test_choosing_a_topic_right_after_typing_keeps_the_filter(tabs: TabFactory) -> None:
     tab = tabs(checked=False)
     page, q = tab.page, tab.page.locator("#q")
@@ -519,13 +512,6 @@ def test_back_and_reload_restore_the_state(tabs: TabFactory, server: Server) -> 
     assert tab.errors == []
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,  # the symptom; a missing browser or a timeout is a failure
-    strict=True,
-    reason="BUG: search.js syncForm() never updates #q while it has focus, also on Back "
-    "(popstate): after typing a search and pressing Back, the box still shows the typed "
-    "words while the URL and the results are those of the previous step",
-)
 def test_back_while_typing_restores_the_search_box(tabs: TabFactory, server: Server) -> None:
     tab = tabs(checked=False)
     page, q = tab.page, tab.page.locator("#q")
@@ -542,16 +528,6 @@ def test_back_while_typing_restores_the_search_box(tabs: TabFactory, server: Ser
     expect(q).to_have_value("privacy", timeout=2_000)
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,  # the symptom; a missing browser or a timeout is a failure
-    strict=True,
-    reason="BUG: search.js navigate() guards only fetch() with try/catch; when a newer "
-    "navigation aborts one whose headers arrived but whose body is still downloading, "
-    "`await response.text()` rejects with AbortError, an uncaught promise rejection "
-    "(pageerror 'The user aborted a request.'); seen on a loaded machine with Back, Back, "
-    "and on a slow network whenever Enter is pressed within 200 ms of typing (the pending "
-    "typed search aborts the submitted one)",
-)
 def test_a_superseded_swap_is_dropped_quietly(tabs: TabFactory) -> None:
     tab = tabs(checked=False)
     page = tab.page

@@ -14,7 +14,9 @@
 
   function debounce(fn, wait) {
     let timer = 0;
-    return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), wait); };
+    const debounced = (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), wait); };
+    debounced.cancel = () => clearTimeout(timer);
+    return debounced;
   }
 
   function formUrl(form) {
@@ -34,21 +36,21 @@
     if (controller) controller.abort();
     controller = new AbortController();
     document.body.classList.add("loading");
-    let response;
+    let html;
     try {
-      response = await fetch(url, { signal: controller.signal, headers: { Accept: "text/html" } });
+      const response = await fetch(url, { signal: controller.signal, headers: { Accept: "text/html" } });
+      html = await response.text(); // the body can be cut off too, by a newer navigation
     } catch (error) {
       if (error.name !== "AbortError") window.location.assign(url); // network trouble: plain load
       return;
     }
-    const html = await response.text();
     if (mine !== generation) return; // a newer navigation started meanwhile
     const doc = new DOMParser().parseFromString(html, "text/html");
     const fresh = $("#main", doc);
     if (!fresh) { window.location.assign(url); return; }
     $("#main").replaceWith(fresh);
     document.title = doc.title;
-    syncForm(doc);
+    syncForm(doc, mode === "none");
     if (url !== location.pathname + location.search) {
       if (mode === "push") history.pushState({}, "", url);
       else if (mode === "replace") history.replaceState({}, "", url);
@@ -59,7 +61,8 @@
   }
 
   // Hidden filter fields and dates follow the new page, so typing keeps the filters.
-  function syncForm(doc) {
+  // The box keeps what is being typed, except when Back or Forward chose the state.
+  function syncForm(doc, fromHistory) {
     const form = $("#search-form");
     const incoming = $("#search-form", doc);
     if (!form || !incoming) return;
@@ -69,7 +72,7 @@
     }
     for (const id of ["from", "to"]) $(`#${id}`, form).value = $(`#${id}`, incoming).value;
     const q = $("#q", form);
-    if (document.activeElement !== q) q.value = $("#q", incoming).value;
+    if (fromHistory || document.activeElement !== q) q.value = $("#q", incoming).value;
   }
 
   function wireMain() {
@@ -97,7 +100,7 @@
     }
   }
 
-  function setupSuggestions(form, input) {
+  function setupSuggestions(form, input, cancelTyping) {
     const list = $("#suggestions");
     let items = [];
     let active = -1;
@@ -119,6 +122,7 @@
     function choose(item) {
       const { kind, text } = item.dataset;
       close();
+      cancelTyping(); // the choice replaces the search the last keystroke scheduled
       if (kind === "topic" || kind === "provider") {
         const params = new URLSearchParams(location.search);
         params.delete("page");
@@ -185,7 +189,7 @@
     const form = $("#search-form");
     const input = $("#q");
     if (!form || !input || !window.fetch || !window.history.pushState) return;
-    const suggestions = setupSuggestions(form, input);
+    const suggestions = setupSuggestions(form, input, () => searchAsYouType.cancel());
     const searchAsYouType = debounce(
       () => navigate(formUrl(form), { history: typing ? "replace" : "push", keepFocus: true })
         .then(() => { typing = true; }),
@@ -197,8 +201,9 @@
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       suggestions.close();
+      searchAsYouType.cancel();
       typing = false;
-      navigate(formUrl(form), { history: typing ? "replace" : "push", keepFocus: true });
+      navigate(formUrl(form), { history: "push", keepFocus: true });
     });
     for (const id of ["from", "to"]) {
       $(`#${id}`).addEventListener("change", () => navigate(formUrl(form), { keepFocus: true }));
