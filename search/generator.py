@@ -203,3 +203,12 @@ def write_corpus(folder: Path, count: int, seed: int = 42, per_folder: int = 100
             sub.mkdir(parents=True, exist_ok=True)
         (sub / f"{number:07d}.md").write_text(seed_text(record), encoding="utf-8")
     return count
+
+
+def write_jsonl(path: Path, count: int, seed: int = 42) -> int:
+    """Write the same `count` records as JSON lines (one front-matter object per line)."""
+    generator = CorpusGenerator(seed)
+    with path.open("w", encoding="utf-8") as handle:
+        for record in generator.records(count):
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return count

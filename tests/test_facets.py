@@ -161,3 +161,20 @@ def test_generated_corpus_facets_long(tmp_path: Path) -> None:
     engine = Engine.open(tmp_path / "index", cache=False)
     for request in requests(docs, 500, seed=13):
         check(engine, docs, request)
+
+
+def test_generator_writes_the_same_records_as_files_and_json_lines(tmp_path: Path) -> None:
+    import json
+
+    import yaml
+
+    from search.generator import write_jsonl
+
+    write_corpus(tmp_path / "seeds", 40, seed=9)
+    write_jsonl(tmp_path / "records.jsonl", 40, seed=9)
+    lines = (tmp_path / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    files = sorted((tmp_path / "seeds").rglob("*.md"))
+    assert len(lines) == len(files) == 40
+    for line, path in zip(lines, files, strict=True):
+        front = path.read_text(encoding="utf-8").split("---\n")[1]
+        assert yaml.safe_load(front) == json.loads(line)
