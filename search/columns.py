@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 ARRAYS = "columns.npz"
 NAMES = "columns.json"
+MASK_CACHE = 128  # filter masks kept (one byte per document each)
 NO_DATE = np.iinfo(np.int64).min  # minutes since 1970 of a document without a date
 EPOCH = datetime(1970, 1, 1)
 BoolArray = npt.NDArray[np.bool_]
@@ -169,7 +170,7 @@ class Columns:
             mask[self.topic_doc[np.isin(self.topic_id, key[1])]] = True
             mask.setflags(write=False)
             with self._lock:
-                if len(self._masks) > 512:  # bounded: filter combinations are user input
+                if len(self._masks) > MASK_CACHE:  # bounded: filter combinations are user input
                     self._masks.clear()
                 self._masks[key] = mask
         return mask
@@ -182,7 +183,7 @@ class Columns:
             mask = np.isin(self.provider, key[1])
             mask.setflags(write=False)
             with self._lock:
-                if len(self._masks) > 512:
+                if len(self._masks) > MASK_CACHE:
                     self._masks.clear()
                 self._masks[key] = mask
         return mask

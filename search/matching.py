@@ -113,32 +113,44 @@ class Evaluator:
         return Match(mask, scores)
 
     def _or(self, q: Any, info: Evaluation) -> Match:
-        children = list(q.subqueries)
-        if children and all(isinstance(c, wq.Term) for c in children):
-            # The common case (one word over several fields): add into one array.
-            scores = np.zeros(self.size, np.float32)
-            mask = np.zeros(self.size, np.bool_)
-            for child in children:
-                info.check()
-                docs, contribution = self.postings.get(child.fieldname, child.text)
-                if len(docs):
-                    scores[docs] += contribution * child.boost * q.boost
-                    mask[docs] = True
-                    info.terms.setdefault(child.fieldname, set()).add(child.text)
-            return Match(mask, scores)
+        terms = self._flat_terms(q, q.boost, info)
+        if terms is not None:
+            # The common case: words (and the last word's prefix) over several fields,
+            # all added into one pair of arrays instead of one pair per term.
+            return self._accumulate(terms, info)
         mask = np.zeros(self.size, np.bool_)
         scores = np.zeros(self.size, np.float32)
-        for child in children:
+        for child in q.subqueries:
             info.check()
             match = self._eval(child, info)
             mask |= match.mask
             scores += match.scores * q.boost
         return Match(mask, scores)
 
-    def _terms(self, fieldname: str, terms: list[str], boost: float, info: Evaluation) -> Match:
+    def _flat_terms(
+        self, q: Any, boost: float, info: Evaluation
+    ) -> list[tuple[str, str, float]] | None:
+        """Return (field, term, boost) of an OR of terms and expansions, else None."""
+        found: list[tuple[str, str, float]] = []
+        for child in q.subqueries:
+            if isinstance(child, wq.Term):
+                found.append((child.fieldname, child.text, boost * child.boost))
+            elif isinstance(child, wq.Prefix | wq.Wildcard | wq.FuzzyTerm | wq.Regex):
+                weight = boost * child.boost
+                found += [(child.fieldname, t, weight) for t in self._expand(child, info)]
+            elif isinstance(child, wq.Or) and not isinstance(child, wq.DisjunctionMax):
+                inner = self._flat_terms(child, boost * child.boost, info)
+                if inner is None:
+                    return None
+                found += inner
+            else:
+                return None
+        return found
+
+    def _accumulate(self, terms: list[tuple[str, str, float]], info: Evaluation) -> Match:
         scores = np.zeros(self.size, np.float32)
         mask = np.zeros(self.size, np.bool_)
-        for term in terms:
+        for fieldname, term, boost in terms:
             info.check()
             docs, contribution = self.postings.get(fieldname, term)
             if len(docs):
@@ -146,6 +158,9 @@ class Evaluator:
                 mask[docs] = True
                 info.terms.setdefault(fieldname, set()).add(term)
         return Match(mask, scores)
+
+    def _terms(self, fieldname: str, terms: list[str], boost: float, info: Evaluation) -> Match:
+        return self._accumulate([(fieldname, term, boost) for term in terms], info)
 
     def phrase_documents(self, fieldname: str, words: list[str]) -> npt.NDArray[np.int64]:
         """Return the (sorted, unique) documents where `words` follow each other in a field."""

@@ -24,7 +24,7 @@ from search.schema import TEXT_FIELDS
 K1 = 1.2  # BM25 term-frequency saturation (Whoosh's default)
 B = {"title": 0.5, "topic": 0.3, "provider": 0.3}  # short fields: length says less
 B_DEFAULT = 0.75
-CACHE_POSTINGS = 20_000_000  # cached postings (8 bytes each): bounds memory at ~160 MB
+CACHE_POSTINGS = 8_000_000  # cached postings and positions (8 bytes each): at most ~64 MB
 
 POSITION_SPAN = 1 << 32  # positions are uint32, so document * span + position never collides
 Docs = npt.NDArray[np.int32]

@@ -19,7 +19,7 @@ from search.columns import Columns
 from search.hits import make_hit
 from search.matching import Evaluation, Match
 from search.proximity import RERANK_WINDOW, query_stems, rerank
-from search.querying import parse, plain_words
+from search.querying import plain_words
 from search.results import (
     FACETS,
     FacetValue,
@@ -40,7 +40,7 @@ def _match(snapshot: Snapshot, text: str, info: Evaluation) -> Match | None:
     """Return the text match, or None for an empty query (every live document, no score)."""
     if not text.strip():
         return None
-    return snapshot.evaluator.evaluate(parse(snapshot.parser, text), info)
+    return snapshot.evaluator.evaluate(snapshot.parse(text), info)
 
 
 def _filters(snapshot: Snapshot, request: SearchRequest) -> dict[str, Mask | None]:
@@ -247,7 +247,7 @@ def _title_suggestions(snapshot: Snapshot, typed: str, limit: int) -> list[Sugge
     query = " ".join(f"title:{w}" for w in words[:-1]) + f" title:{words[-1]}*"
     info = Evaluation()
     try:
-        match = snapshot.evaluator.evaluate(parse(snapshot.parser, query), info)
+        match = snapshot.evaluator.evaluate(snapshot.parse(query), info)
     except Exception:  # a completion is a nicety: never fail the keystroke
         return []
     numbers, _ = _ranked(snapshot, match.mask, match, "relevance", 3)

@@ -21,9 +21,10 @@ from search.columns import Columns
 from search.generations import read_meta
 from search.matching import Evaluator
 from search.postings import PostingCache
-from search.querying import build_parser
+from search.querying import build_parser, parse
 from search.vocabulary import Vocabulary
 
+PARSED_CACHE = 2048  # query texts whose parsed tree is kept
 STORED_CACHE = 4096  # documents whose stored fields stay in memory (result pages repeat)
 
 
@@ -46,6 +47,7 @@ class Snapshot:
             self.reader.close()
             raise
         self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._parsed: OrderedDict[str, Any] = OrderedDict()
         self._users = 0
         self._retired = False
         self._state = threading.Lock()
@@ -60,6 +62,18 @@ class Snapshot:
         """Yield a Whoosh searcher over this snapshot's reader, holding the reader's lock."""
         with self.postings.lock:
             yield Searcher(self.reader, closereader=False)
+
+    def parse(self, text: str) -> Any:
+        """Return the query tree of `text` (cached: Whoosh's parser takes ~1.5 ms, and
+        head queries repeat)."""
+        tree = self._parsed.get(text)
+        if tree is None:
+            tree = parse(self.parser, text)
+            with self._state:
+                self._parsed[text] = tree
+                if len(self._parsed) > PARSED_CACHE:
+                    self._parsed.popitem(last=False)
+        return tree
 
     def stored(self, number: int) -> dict[str, Any]:
         """Return the stored fields of document `number` (cached)."""
