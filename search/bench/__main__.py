@@ -63,14 +63,20 @@ def search_command(
 @bench.command("http")
 @click.option("--size", default=10000, show_default=True, help="Corpus size.")
 @click.option("--seconds", default=10, show_default=True, help="Load duration per endpoint.")
+@click.option("--workers", default=1, show_default=True, help="uvicorn worker processes.")
 @click.option("--queries", default=1000, show_default=True, help="Logged queries replayed.")
 @click.option("--workdir", "folder", default=None, help="Where corpora and indexes go.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
 def http_command(
-    size: int, seconds: int, queries: int, folder: str | None, json_path: Path | None
+    size: int,
+    seconds: int,
+    workers: int,
+    queries: int,
+    folder: str | None,
+    json_path: Path | None,
 ) -> None:
     """HTTP: req/s and latency at 8 connections, cached and uncached, against a no-op."""
-    result = bench_http(workdir(folder), size, seconds, queries)
+    result = bench_http(workdir(folder), size, seconds, queries, workers)
     click.echo(f"machine: {machine()}")
     click.echo(format_http(result))
     if json_path:
