@@ -59,9 +59,12 @@ def _path(entry: LoggedQuery) -> str:
     return "/api/search?" + urlencode(params)
 
 
-def _rss_mb(pid: int) -> float:
+def _rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Return a memory figure of `pid` in MB: VmRSS (all resident pages, including the
+    index files' pages mapped from the page cache, which workers share) or RssAnon (the
+    process's own memory)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -117,16 +120,16 @@ class Server:
         """Return the server's base URL."""
         return f"http://127.0.0.1:{self.port}"
 
-    def rss_mb(self) -> float:
-        """Return the resident memory of the (largest) serving process in MB."""
+    def rss_mb(self, field: str = "VmRSS") -> float:
+        """Return a memory figure of the (largest) serving process in MB."""
         if self.workers == 1:
-            return _rss_mb(self.process.pid)
+            return _rss_mb(self.process.pid, field)
         children = [
             int(p.name)
             for p in Path("/proc").iterdir()
             if p.name.isdigit() and _parent(int(p.name)) == self.process.pid
         ]
-        return max((_rss_mb(pid) for pid in children), default=float("nan"))
+        return max((_rss_mb(pid, field) for pid in children), default=float("nan"))
 
     def stop(self) -> None:
         """Stop the server."""
@@ -238,6 +241,7 @@ def bench_http(
         result["noop"] = load(server.base, ["/noop"], seconds)
         result["cached"] = load(server.base, log_paths, seconds)
         result["rss_mb_cached_server"] = round(server.rss_mb(), 1)
+        result["private_mb_cached_server"] = round(server.rss_mb("RssAnon"), 1)
     finally:
         server.stop()
     server = Server(paths["ours"], cache=False, workers=workers)
@@ -246,6 +250,7 @@ def bench_http(
             httpx.get(server.base + path, timeout=60)
         result["uncached"] = load(server.base, log_paths, seconds)
         result["rss_mb_uncached_server"] = round(server.rss_mb(), 1)
+        result["private_mb_uncached_server"] = round(server.rss_mb("RssAnon"), 1)
     finally:
         server.stop()
     result["cached_vs_noop"] = round(result["cached"]["rps"] / result["noop"]["rps"], 3)
@@ -255,7 +260,8 @@ def bench_http(
 def format_http(result: dict[str, Any]) -> str:
     """Return the HTTP benchmark as text."""
     lines = [
-        f"HTTP, {result['size']} documents, {result['connections']} connections, "
+        f"HTTP, {result['size']} documents, {result['workers']} worker(s), "
+        f"{result['connections']} connections, "
         f"{result['seconds']} s each (load: {result['noop']['tool']})",
         f"{'endpoint':<22} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}",
     ]
@@ -272,6 +278,10 @@ def format_http(result: dict[str, Any]) -> str:
     lines.append(
         f"server memory: {result['rss_mb_cached_server']:.0f} MB with cache, "
         f"{result['rss_mb_uncached_server']:.0f} MB without (target < 500 MB per worker)"
+    )
+    lines.append(
+        f"  of which private (not shared index pages): {result['private_mb_cached_server']:.0f} "
+        f"MB and {result['private_mb_uncached_server']:.0f} MB"
     )
     if result["workers"] > 1:
         lines.append("(each worker keeps its own answer cache, and memory is per worker)")
