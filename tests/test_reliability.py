@@ -7,10 +7,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from http_support import running_server
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from search.engine import Engine
 from search.generations import current_generation
@@ -58,6 +62,15 @@ def test_a_build_that_runs_out_of_space_fails_clearly_and_loses_nothing(tmp_path
     assert generations == sorted([before.name, report.generation])  # the failed one is gone
 
 
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Iterator[httpx.Client]:
+    """Yield a client of a real server over the shared corpus."""
+    folder = tmp_path_factory.mktemp("api")
+    build_index(corpus_dir, folder / "index", progress=False)
+    with running_server(folder / "index", folder / "server.log") as server, server.client() as http:
+        yield http
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -95,3 +108,50 @@ def test_killing_one_server_worker_leaves_the_others_answering(
             with httpx.Client(base_url=server.base_url, timeout=10) as http:
                 statuses.append(http.get("/api/search", params={"q": f"ai {number}"}).status_code)
         assert statuses == [200] * 40
+
+
+# Any text a client may send: printable and control characters, other scripts, emoji.
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=60)  # utf-8: no lone surrogates
+_NAMES = st.sampled_from(["q", "topic", "provider", "from", "to", "sort", "page", "per_page"])
+_VALUES = st.one_of(
+    _TEXT,
+    st.integers(-(10**12), 10**12).map(str),
+    st.dates().map(str),
+    st.sampled_from(["relevance", "newest", "oldest", "*", '"', "(", "title:", "a~", "AND"]),
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(params=st.lists(st.tuples(_NAMES, _VALUES), max_size=6))
+def test_random_parameters_never_cause_a_server_error(
+    params: list[tuple[str, str | int | float | bool | None]], api: httpx.Client
+) -> None:
+    query = httpx.QueryParams(tuple(params))
+    response = api.get("/api/search", params=query)
+    assert response.status_code in (200, 400, 414), (params, response.text[:300])
+    body = response.json()
+    if response.status_code == 200:
+        assert set(body) == {
+            "query",
+            "total",
+            "page",
+            "per_page",
+            "pages",
+            "sort",
+            "took_ms",
+            "hits",
+            "facets",
+            "filters",
+            "suggestion",
+        }
+    else:
+        assert set(body["error"]) == {"status", "code", "message", "param"}
+        assert body["error"]["status"] == response.status_code
+    page = api.get("/", params=query)
+    assert page.status_code in (200, 400, 414), params
+    assert page.headers["content-type"].startswith("text/html")
