@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -174,8 +174,7 @@ def parse_seed_bytes(raw: bytes, relative: str) -> ParsedFile:
 
 
 def _replace_related(article: Article, keys: tuple[str, ...]) -> Article:
-    from dataclasses import replace
-
+    """Return the article listing `keys` (each once, never itself) as its coverage."""
     return replace(article, related=tuple(dict.fromkeys(k for k in keys if k != article.key)))
 
 
