@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -163,27 +163,28 @@ class Columns:
 
     def topic_mask(self, ids: Sequence[int]) -> BoolArray:
         """Return the cached mask of documents having any of the topic ids."""
-        key = ("topic", tuple(sorted(ids)))
-        mask = self._masks.get(key)
-        if mask is None:
+
+        def build(chosen: tuple[int, ...]) -> BoolArray:
             mask = np.zeros(self.size, dtype=np.bool_)
-            mask[self.topic_doc[np.isin(self.topic_id, key[1])]] = True
-            mask.setflags(write=False)
-            with self._lock:
-                if len(self._masks) > MASK_CACHE:  # bounded: filter combinations are user input
-                    self._masks.clear()
-                self._masks[key] = mask
-        return mask
+            mask[self.topic_doc[np.isin(self.topic_id, chosen)]] = True
+            return mask
+
+        return self._cached_mask("topic", ids, build)
 
     def provider_mask(self, ids: Sequence[int]) -> BoolArray:
         """Return the cached mask of documents from any of the provider ids."""
-        key = ("provider", tuple(sorted(ids)))
+        return self._cached_mask("provider", ids, lambda chosen: np.isin(self.provider, chosen))
+
+    def _cached_mask(
+        self, kind: str, ids: Sequence[int], build: Callable[[tuple[int, ...]], BoolArray]
+    ) -> BoolArray:
+        key = (kind, tuple(sorted(ids)))
         mask = self._masks.get(key)
         if mask is None:
-            mask = np.isin(self.provider, key[1])
+            mask = build(key[1])
             mask.setflags(write=False)
             with self._lock:
-                if len(self._masks) > MASK_CACHE:
+                if len(self._masks) > MASK_CACHE:  # bounded: filter combinations are user input
                     self._masks.clear()
                 self._masks[key] = mask
         return mask

@@ -214,8 +214,8 @@ def suggest_for(snapshot: Snapshot, prefix: str, limit: int) -> list[Suggestion]
     found: list[Suggestion] = []
     columns = snapshot.columns
     for kind, names, counts in (
-        ("topic", columns.topics, facets.topic_counts(columns, columns.alive)),
-        ("provider", columns.providers, facets.provider_counts(columns, columns.alive)),
+        ("topic", columns.topics, snapshot.name_counts[0]),
+        ("provider", columns.providers, snapshot.name_counts[1]),
     ):
         matches = [
             (int(counts[i]), name)

@@ -8,6 +8,7 @@ generation is published and closes it once its last search has finished.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from search.columns import Columns
+from search.facets import provider_counts, topic_counts
 from search.generations import read_meta
 from search.matching import Evaluator
 from search.postings import PostingCache
@@ -51,6 +53,15 @@ class Snapshot:
         self._users = 0
         self._retired = False
         self._state = threading.Lock()
+
+    @functools.cached_property
+    def name_counts(self) -> tuple[Any, Any]:
+        """Return (documents per topic id, per provider id) over the whole generation:
+        suggestions rank names by them on every keystroke, so they are counted once."""
+        return (
+            topic_counts(self.columns, self.columns.alive),
+            provider_counts(self.columns, self.columns.alive),
+        )
 
     @property
     def documents(self) -> int:

@@ -186,3 +186,19 @@ def running_server(
         yield server
     finally:
         server.stop()
+
+
+# The keys of the /api/search body (DESIGN.md 5), for the tests that check its shape.
+SEARCH_KEYS = {
+    "query",
+    "total",
+    "page",
+    "per_page",
+    "pages",
+    "sort",
+    "took_ms",
+    "hits",
+    "facets",
+    "filters",
+    "suggestion",
+}

@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from http_support import Server, rebuild_index, running_server
+from http_support import SEARCH_KEYS, Server, rebuild_index, running_server
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
@@ -39,19 +39,6 @@ from search.web.requests import REPEATABLE, SEARCH_PARAMS, SUGGEST_PARAMS
 
 WriteSeed = Callable[..., Path]
 
-SEARCH_KEYS = {
-    "query",
-    "total",
-    "page",
-    "per_page",
-    "pages",
-    "sort",
-    "took_ms",
-    "hits",
-    "facets",
-    "filters",
-    "suggestion",
-}
 HIT_KEYS = {
     "id",
     "kind",
