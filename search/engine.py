@@ -25,7 +25,7 @@ from pathlib import Path
 from search import generations
 from search.errors import IndexMissing, SearchError
 from search.hits import document_detail
-from search.results import DocumentDetail, Hit, SearchRequest, SearchResult, Suggestion
+from search.results import DocumentDetail, SearchRequest, SearchResult, Suggestion
 from search.searching import run_search, suggest_for
 from search.snapshot import Snapshot
 
@@ -157,18 +157,6 @@ class Engine:
             if number is None:
                 raise DocumentNotFound(f"no document with id {doc_id[:40]!r}")
             return document_detail(snapshot, number)
-
-    def related(self, doc_ids: list[str], limit: int = 3) -> dict[str, list[Hit]]:
-        """Return {id: up to `limit` documents of the story's other coverage} for the page."""
-        with self.snapshot() as snapshot:
-            found: dict[str, list[Hit]] = {}
-            for doc_id in doc_ids:
-                number = snapshot.number_of(doc_id)
-                if number is not None:
-                    detail = document_detail(snapshot, number, limit=limit)
-                    if detail.related:
-                        found[doc_id] = detail.related
-            return found
 
     def health(self) -> dict[str, object]:
         """Return the /healthz body (raises IndexMissing when there is no index)."""

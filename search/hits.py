@@ -6,8 +6,11 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
+from search.columns import NO_DATE
 from search.highlight import highlight
-from search.results import DocumentDetail, Highlights, Hit, Provider
+from search.results import DocumentDetail, Highlights, Hit, Provider, StoryCoverage
 from search.snapshot import Snapshot
 
 
@@ -60,4 +63,22 @@ def document_detail(snapshot: Snapshot, number: int, limit: int = 100) -> Docume
         type=stored.get("type"),
         quality=stored.get("quality"),
         related=related,
+        story=story_coverage(snapshot, number, limit),
+    )
+
+
+def story_coverage(snapshot: Snapshot, number: int, limit: int = 100) -> StoryCoverage:
+    """Return the story of document `number` with (up to `limit` of) its other live
+    documents, newest first (undated last)."""
+    stories = snapshot.stories
+    label = int(stories.labels[number])
+    members = stories.members(label).astype(np.int64)
+    others = members[snapshot.columns.alive[members] & (members != number)]
+    published = snapshot.columns.published[others]
+    key = np.where(published != NO_DATE, -published, np.iinfo(np.int64).max)
+    ordered = others[np.lexsort((others, key))][:limit]
+    return StoryCoverage(
+        id=str(snapshot.stored(label)["id"]),
+        size=int(stories.sizes[label]),
+        coverage=[make_hit(snapshot.stored(int(n)), 0.0, ()) for n in ordered],
     )

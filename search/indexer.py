@@ -23,11 +23,13 @@ from search.columns import ARRAYS, NAMES, Row, write_columns
 from search.corpus import SeedFile, SkippedFile, count_kinds, discover, merge, parse_files
 from search.documents import Article, ParsedFile
 from search.errors import BuildError
+from search.identity import doc_id
 from search.manifest import RECORDS, FileRecord, read_records, write_records
+from search.stories import STORIES, StoryRow, write_stories
 from search.vocabulary import WORDS, count_words, write_words
 
 SCHEMA_VERSION = 2  # bump when schema.build_schema() changes: --incremental then builds in full
-_OWN_FILES = frozenset({generations.META, RECORDS, ARRAYS, NAMES, WORDS})
+_OWN_FILES = frozenset({generations.META, RECORDS, ARRAYS, NAMES, WORDS, STORIES})
 
 # A test hook: called with a stage name at each step, so crash tests can stop a build
 # exactly there ("locked", "parsed", "half-indexed", "indexed", "synced", "published").
@@ -209,26 +211,51 @@ def _apply_changes(
 
 
 def _write_columns(folder: Path, documents: list[Article], from_index: bool) -> None:
-    """Save the per-document columns; row order must be Whoosh's document numbers."""
+    """Save the per-document columns and stories; row order must be Whoosh's document
+    numbers."""
     if not from_index:  # a full build numbers documents in list order, part after part
         write_columns(folder, (Row(d.topics, d.provider_name, d.published) for d in documents))
+        write_stories(folder, [_article_story(d) for d in documents])
         return
     ix = whoosh_index.open_dir(str(folder))
     try:
         with ix.reader() as reader:
-            rows = [
-                Row((), None, None, deleted=True)
-                if reader.is_deleted(number)
-                else _stored_row(reader.stored_fields(number))
+            stored = [
+                None if reader.is_deleted(number) else reader.stored_fields(number)
                 for number in range(reader.doc_count_all())
             ]
     finally:
         ix.close()
-    write_columns(folder, rows)
+    write_columns(folder, (_stored_row(s) for s in stored))
+    write_stories(folder, [_stored_story(s) for s in stored])
 
 
-def _stored_row(stored: dict[str, Any]) -> Row:
+def _article_story(article: Article) -> StoryRow:
+    return StoryRow(
+        article.id,
+        article.title,
+        article.provider_name,
+        article.published,
+        [doc_id(key) for key in article.related],
+    )
+
+
+def _stored_row(stored: dict[str, Any] | None) -> Row:
+    if stored is None:
+        return Row((), None, None, deleted=True)
     return Row(stored.get("topics") or (), stored.get("provider_name"), stored.get("published"))
+
+
+def _stored_story(stored: dict[str, Any] | None) -> StoryRow:
+    if stored is None:
+        return StoryRow("", "", None, None, deleted=True)
+    return StoryRow(
+        stored["id"],
+        stored.get("title") or "",
+        stored.get("provider_name"),
+        stored.get("published"),
+        stored.get("related") or (),
+    )
 
 
 def _write_meta(folder: Path, report: IndexReport, seeds_dir: Path) -> None:

@@ -20,6 +20,8 @@ MAX_VALUES = 50  # values of one repeatable filter parameter
 MAX_VALUE_CHARS = 200
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ID = re.compile(r"[0-9a-f]{16}")  # search.identity.doc_id's form
+GROUPS = ("story", "none")
 
 
 def parse_int(value: str | None, param: str, default: int, low: int, high: int) -> int:
@@ -72,8 +74,15 @@ def search_request(
     sort: str | None = None,
     page: str | None = None,
     per_page: str | None = None,
+    group: str | None = None,
+    like: str | None = None,
+    *,
+    group_by_default: bool = False,
 ) -> SearchRequest:
-    """Return the SearchRequest for raw parameter values; raise BadQuery naming a bad one."""
+    """Return the SearchRequest for raw parameter values; raise BadQuery naming a bad one.
+
+    `group` is "story" (one hit per story) or "none"; absent, `group_by_default` says.
+    `like` is a document id: search for documents like it (not combinable with `q`)."""
     text = CONTROL.sub(" ", q or "").strip()
     if len(text) > MAX_QUERY_CHARS:
         raise BadQuery(
@@ -94,7 +103,17 @@ def search_request(
     start, end = parse_date(date_from, "from"), parse_date(date_to, "to")
     if start and end and start > end:
         raise BadQuery(f"from ({start}) is after to ({end})", param="from")
+    grouping = (group or "").strip() or ("story" if group_by_default else "none")
+    if grouping not in GROUPS:
+        raise BadQuery(f"group must be story or none, not {grouping[:40]!r}", param="group")
+    like = (like or "").strip() or None
+    if like is not None and not _ID.fullmatch(like):
+        raise BadQuery(f"like must be a document id, not {like[:40]!r}", param="like")
+    if like is not None and text:
+        raise BadQuery("give either q or like, not both", param="like")
     return SearchRequest(
+        group=grouping == "story",
+        like=like,
         q=text,
         topics=_values(topics, "topic"),
         providers=_values(providers, "provider"),

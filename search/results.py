@@ -26,11 +26,13 @@ class SearchRequest:
     page: int = 1
     per_page: int = 10
     facets: bool = True  # False: skip facet counting (lists come back empty)
+    group: bool = False  # True: one hit per story, the others under it (search.grouping)
+    like: str | None = None  # a document id: search for documents like it instead of q
 
     @property
     def effective_sort(self) -> str:
         """Return the sort in force: the requested one, else DESIGN.md 4's default."""
-        return self.sort or ("relevance" if self.q.strip() else "newest")
+        return self.sort or ("relevance" if self.q.strip() or self.like else "newest")
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,11 @@ class Hit:
     image: str | None
     score: float
     highlights: Highlights
+    story: StoryGroup | None = None  # grouped searches only
 
     def as_json(self) -> dict[str, object]:
-        """Return the DESIGN.md 5 hit object."""
-        return {
+        """Return the DESIGN.md 5 hit object (with `story` when the search was grouped)."""
+        body: dict[str, object] = {
             "id": self.id,
             "kind": self.kind,
             "url": self.url,
@@ -79,6 +82,28 @@ class Hit:
             "image": self.image,
             "score": self.score,
             "highlights": {"title": self.highlights.title, "excerpt": self.highlights.excerpt},
+        }
+        if self.story is not None:
+            body["story"] = self.story.as_json()
+        return body
+
+
+@dataclass(frozen=True)
+class StoryGroup:
+    """A grouped hit's story: its id, its size, and the other matching coverage."""
+
+    id: str  # the id of the story's member with the smallest id
+    size: int  # documents in the story, matching or not
+    more_count: int  # other documents of the story that match the search
+    more: list[Hit]  # the first MORE_SHOWN of them, best first
+
+    def as_json(self) -> dict[str, object]:
+        """Return the `story` object of a grouped hit."""
+        return {
+            "id": self.id,
+            "size": self.size,
+            "more_count": self.more_count,
+            "more": [hit.as_json() for hit in self.more],
         }
 
 
@@ -122,12 +147,14 @@ class SearchResult:
     suggestion: str | None = None
     generation: str = ""
     partial: bool = False  # a wildcard or fuzzy term expanded to too many terms
+    documents: int | None = None  # grouped searches: matching documents (total counts stories)
 
     def as_json(self) -> dict[str, object]:
         """Return the JSON body of /api/search (generation and partial travel as response
         headers, so the body is exactly DESIGN.md 5). Written out rather than asdict():
-        this runs for every answer, and asdict's deep copy costs several times more."""
-        return {
+        this runs for every answer, and asdict's deep copy costs several times more.
+        A grouped search adds `group`: {"by": "story", "documents": matching documents}."""
+        body: dict[str, object] = {
             "query": self.query,
             "total": self.total,
             "page": self.page,
@@ -143,6 +170,9 @@ class SearchResult:
             "filters": self.filters.as_json(),
             "suggestion": self.suggestion,
         }
+        if self.documents is not None:
+            body["group"] = {"by": "story", "documents": self.documents}
+        return body
 
 
 @dataclass(frozen=True)
@@ -171,3 +201,37 @@ class DocumentDetail:
     type: str | None
     quality: int | None
     related: list[Hit]
+    story: StoryCoverage
+
+    def as_json(self) -> dict[str, object]:
+        """Return the /api/documents/{id} body."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "url": self.url,
+            "title": self.title,
+            "excerpt": self.excerpt,
+            "body": self.body,
+            "published": self.published,
+            "provider": {"name": self.provider.name, "domain": self.provider.domain},
+            "topics": self.topics,
+            "image": self.image,
+            "category": self.category,
+            "type": self.type,
+            "quality": self.quality,
+            "related": [hit.as_json() for hit in self.related],
+            "story": {
+                "id": self.story.id,
+                "size": self.story.size,
+                "coverage": [hit.as_json() for hit in self.story.coverage],
+            },
+        }
+
+
+@dataclass(frozen=True)
+class StoryCoverage:
+    """The story a document belongs to, and the story's other coverage."""
+
+    id: str
+    size: int
+    coverage: list[Hit]  # every other document of the story, newest first

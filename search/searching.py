@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy.typing as npt
 
 from search import facets
 from search.columns import Columns
+from search.grouping import page_leaders, story_group
 from search.hits import make_hit
 from search.matching import Evaluation, Match
 from search.proximity import RERANK_WINDOW, query_stems, rerank
@@ -29,6 +31,7 @@ from search.results import (
     SearchResult,
     Suggestion,
 )
+from search.similar import like_query
 from search.snapshot import Snapshot
 
 TIME_LIMIT = 3.0  # seconds one search may take before it is stopped (SearchTimeout)
@@ -75,25 +78,48 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     """Return the SearchResult of `request` against `snapshot`."""
     columns = snapshot.columns
     info = Evaluation(deadline=time.monotonic() + TIME_LIMIT, limit=TIME_LIMIT)
-    match = _match(snapshot, request.q, info)
+    text, left_out = _query_text(snapshot, request)
+    match = _match(snapshot, text, info)
     base = columns.alive if match is None else match.mask
+    if request.like is not None:  # only documents sharing words, never the document itself
+        base = np.zeros_like(columns.alive) if match is None else match.mask.copy()
+        if left_out is not None:
+            base[left_out] = False
     f = _filters(snapshot, request)
     final = _combine(base, f["topic"], f["provider"], f["date"])
     total = int(np.count_nonzero(final))
     sort = request.effective_sort
     start = (request.page - 1) * request.per_page
-    numbers, scores = _ranked(snapshot, final, match, sort, start + request.per_page, request.q)
     terms = set().union(*(info.terms.get(name, set()) for name in ("title", "excerpt", "body")))
-    hits = [
-        make_hit(snapshot.stored(int(n)), float(score), terms)
-        for n, score in zip(numbers[start:], scores[start:], strict=True)
-    ]
+    documents = None
+    if request.group:
+        leaders = page_leaders(
+            snapshot,
+            final,
+            start,
+            start + request.per_page,
+            lambda wanted: _ranked(snapshot, final, match, sort, wanted, text),
+        )
+        hits = [
+            replace(
+                make_hit(snapshot.stored(int(n)), float(score), terms),
+                story=story_group(snapshot, int(n), final, match, sort, terms),
+            )
+            for n, score in zip(leaders.numbers, leaders.scores, strict=True)
+        ]
+        documents, total = total, leaders.stories
+    else:
+        numbers, scores = _ranked(snapshot, final, match, sort, start + request.per_page, text)
+        hits = [
+            make_hit(snapshot.stored(int(n)), float(score), terms)
+            for n, score in zip(numbers[start:], scores[start:], strict=True)
+        ]
     facet_lists = _facets(columns, request, base, f) if request.facets else _no_facets()
     suggestion = None
-    if match is not None and total < SUGGEST_BELOW:
-        suggestion = _did_you_mean(snapshot, request, total, f)
+    if match is not None and request.like is None and (documents or total) < SUGGEST_BELOW:
+        suggestion = _did_you_mean(snapshot, request, documents or total, f)
     return SearchResult(
-        query=request.q,
+        query=text,
         total=total,
         page=request.page,
         per_page=request.per_page,
@@ -111,7 +137,19 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         suggestion=suggestion,
         generation=snapshot.name,
         partial=bool(info.capped),
+        documents=documents,
     )
+
+
+def _query_text(snapshot: Snapshot, request: SearchRequest) -> tuple[str, int | None]:
+    """Return the query text to run, and for "more like this" the document to leave out
+    (None, with an empty text, when the id names no document)."""
+    if request.like is None:
+        return request.q, None
+    number = snapshot.number_of(request.like)
+    if number is None:
+        return "", None
+    return like_query(snapshot, number), number
 
 
 def _no_facets() -> dict[str, list[FacetValue]]:

@@ -24,6 +24,7 @@ from search.generations import read_meta
 from search.matching import Evaluator
 from search.postings import PostingCache
 from search.querying import build_parser, parse
+from search.stories import Stories
 from search.vocabulary import Vocabulary
 
 PARSED_CACHE = 2048  # query texts whose parsed tree is kept
@@ -62,6 +63,12 @@ class Snapshot:
             topic_counts(self.columns, self.columns.alive),
             provider_counts(self.columns, self.columns.alive),
         )
+
+    @functools.cached_property
+    def stories(self) -> Stories:
+        """Return the generation's stories (loaded on first use: only grouped searches and
+        document pages need them)."""
+        return Stories.load(self.folder, self.columns.alive)
 
     @property
     def documents(self) -> int:

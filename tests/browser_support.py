@@ -86,8 +86,12 @@ class Server:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def api(self, pairs: Pairs) -> dict[str, Any]:
-        """Return the /api/search body for query-string pairs (empty values dropped)."""
-        query = urlencode([(k, v) for k, v in pairs if v != ""])
+        """Return the /api/search body the page shows for query-string pairs (empty values
+        dropped): grouped by story, as the page is, unless the pairs say otherwise."""
+        kept = [(k, v) for k, v in pairs if v != ""]
+        if not any(k == "group" for k, _ in kept):
+            kept.append(("group", "story"))
+        query = urlencode(kept)
         response = httpx.get(f"{self.base}/api/search?{query}", timeout=15.0)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()

@@ -58,7 +58,9 @@ DOCUMENT_KEYS = (HIT_KEYS - {"score", "highlights"}) | {
     "type",
     "quality",
     "related",
+    "story",
 }
+STORY_COVERAGE_KEYS = {"id", "size", "coverage"}
 PROVIDER_KEYS = {"name", "domain"}
 HIGHLIGHT_KEYS = {"title", "excerpt"}
 FACET_NAMES = {"topic", "provider", "year", "month"}
@@ -314,6 +316,15 @@ def check_document(document: object) -> None:
     related_ids = [hit["id"] for hit in document["related"]]
     assert document["id"] not in related_ids, "a document is not its own related coverage"
     assert len(related_ids) == len(set(related_ids))
+    story = document["story"]
+    assert isinstance(story, dict) and set(story) == STORY_COVERAGE_KEYS
+    assert ID.fullmatch(story["id"]) and is_int(story["size"])
+    for hit in story["coverage"]:
+        check_hit(hit)
+    coverage_ids = [hit["id"] for hit in story["coverage"]]
+    assert document["id"] not in coverage_ids, "a document is not its own coverage"
+    assert story["size"] == len(set(coverage_ids)) + 1 == len(coverage_ids) + 1
+    assert story["id"] == min([document["id"], *coverage_ids]), "named by its smallest id"
 
 
 def without_timing(body: dict[str, Any]) -> dict[str, Any]:
@@ -364,7 +375,7 @@ def page_titles(page: str) -> list[str]:
 
 def page_total(page: str) -> int:
     """Return the result count the page states."""
-    found = re.search(r"<strong>([\d,]+)</strong> results?", page)
+    found = re.search(r"<strong>([\d,]+)</strong> (?:results?|stor(?:y|ies))", page)
     assert found, "the page states no result count"
     return int(found.group(1).replace(",", ""))
 
@@ -669,7 +680,26 @@ BAD_PARAMETERS: list[tuple[str, str, str, str]] = [
         "/api/search?topics=AI",
         "topics",
         "unknown parameter 'topics'; expected one of: "
-        "q, from, to, sort, page, per_page, topic, provider",
+        "q, from, to, sort, page, per_page, group, like, topic, provider",
+    ),
+    (
+        "group-bogus",
+        "/api/search?group=outlet",
+        "group",
+        "group must be story or none, not 'outlet'",
+    ),
+    ("like-not-an-id", "/api/search?like=../x", "like", "like must be a document id, not '../x'"),
+    (
+        "like-and-q",
+        "/api/search?like=0123456789abcdef&q=ai",
+        "like",
+        "give either q or like, not both",
+    ),
+    (
+        "repeated-group",
+        "/api/search?group=story&group=none",
+        "group",
+        "parameter 'group' may be given only once",
     ),
     (
         "suggest-limit-0",
@@ -1229,8 +1259,9 @@ def test_openapi_schemas_have_exactly_the_contract_keys(openapi_doc: dict[str, A
         "Document": DOCUMENT_KEYS,
         "Health": HEALTH_KEYS,
     }
+    optional = {"SearchResult": {"group"}, "Hit": {"story"}}  # grouped searches only
     for name, keys in expected.items():
-        assert set(schemas[name]["properties"]) == keys, name
+        assert set(schemas[name]["properties"]) == keys | optional.get(name, set()), name
         assert set(schemas[name]["required"]) == keys, name
     assert set(schemas["Error"]["properties"]["error"]["properties"]) == ERROR_KEYS
     result = schemas["SearchResult"]["properties"]
@@ -1252,6 +1283,9 @@ def test_real_responses_match_the_openapi_schemas(
         ),
         ("/api/search", client.get("/api/search", params={"sort": "bogus"})),
         ("/api/search", client.get("/api/search", params={"q": "x" * 9000})),
+        ("/api/search", client.get("/api/search", params={"group": "story", "q": "facial"})),
+        ("/api/search", client.get("/api/search", params={"group": "story", "per_page": 50})),
+        ("/api/search", client.get("/api/search", params={"like": all_hits[0]["id"]})),
         ("/api/suggest", client.get("/api/suggest", params={"q": "fac"})),
         ("/api/suggest", client.get("/api/suggest", params={"limit": "0"})),
         ("/api/documents/{doc_id}", client.get("/api/documents/0000000000000000")),
@@ -1262,7 +1296,7 @@ def test_real_responses_match_the_openapi_schemas(
     related = 0
     for hit in all_hits:
         response = client.get(f"/api/documents/{hit['id']}")
-        if response.json()["related"] and related < 3:
+        if response.json()["related"] and response.json()["story"]["coverage"] and related < 3:
             checks.append(("/api/documents/{doc_id}", response))
             related += 1
     assert related == 3
@@ -1277,7 +1311,8 @@ def test_real_responses_match_the_openapi_schemas(
 
 PAGE_CASES: dict[str, dict[str, str]] = {
     "words-and-topic": {"q": "facial recognition", "topic": "AI"},
-    "second-page": {"q": "facial recognition", "topic": "AI", "page": "2"},
+    "second-page": {"q": "facial recognition", "topic": "AI", "page": "2", "per_page": "3"},
+    "every-article": {"q": "facial recognition", "group": "none"},
     "browse": {},
     "oldest-25": {"topic": "AI", "sort": "oldest", "per_page": "25"},
     "dates": {"from": "2023-06-01", "to": "2023-09-30"},
@@ -1286,7 +1321,8 @@ PAGE_CASES: dict[str, dict[str, str]] = {
 
 @pytest.mark.parametrize("params", PAGE_CASES.values(), ids=PAGE_CASES.keys())
 def test_page_shows_the_same_hits_as_the_api(client: httpx.Client, params: dict[str, str]) -> None:
-    api = ok_json(client.get("/api/search", params=params))
+    # The page groups coverage of one story unless told not to; the API when asked.
+    api = ok_json(client.get("/api/search", params={"group": "story", **params}))
     page = client.get("/", params=params)
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"

@@ -145,7 +145,7 @@ async def document_api(request: Request) -> Response:
             return engine.document(doc_id), snapshot.name
 
     detail, generation = await run_in_threadpool(lookup)
-    return cached_json(request, dataclasses.asdict(detail), generation)
+    return cached_json(request, detail.as_json(), generation)
 
 
 async def healthz(request: Request) -> Response:

@@ -167,3 +167,11 @@ def sort_links(pairs: Pairs, current: str) -> list[tuple[str, str, bool]]:
         (name, url([*base, ("sort", name)]), name == current)
         for name in ("relevance", "newest", "oldest")
     ]
+
+
+def grouping_link(pairs: Pairs, grouped: bool) -> tuple[str, str]:
+    """Return (label, URL) of the link that switches story grouping off or back on."""
+    base = without(pairs, "group", "page")
+    if grouped:
+        return "Show every article", url([*base, ("group", "none")])
+    return "Group coverage by story", url(base)

@@ -78,6 +78,20 @@ SEARCH_PARAMETERS = [
         "Hits per page.",
         {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
     ),
+    _param(
+        "group",
+        "story: one hit per story (coverage of the same news by other outlets, linked by "
+        "`related` lists or near-duplicate titles), the others in the hit's `story`; "
+        "`total` and paging then count stories and `group.documents` counts documents.",
+        {"type": "string", "enum": ["story", "none"], "default": "none"},
+    ),
+    _param(
+        "like",
+        "More like this: search for documents like the one with this id (its most "
+        "telling title and excerpt words, OR-ed; the document itself is left out). "
+        "Not combinable with q.",
+        {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+    ),
 ]
 
 SCHEMAS: dict[str, Any] = {
@@ -143,6 +157,26 @@ SCHEMAS: dict[str, Any] = {
                     "excerpt": {"type": "string"},
                 },
             },
+            "story": {**_ref("Story"), "description": "Only in grouped searches (group=story)"},
+        },
+    },
+    "Story": {
+        "type": "object",
+        "required": ["id", "size", "more_count", "more"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+            "size": {"type": "integer", "minimum": 1, "description": "Documents in the story"},
+            "more_count": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Other documents of the story matching the search",
+            },
+            "more": {
+                "type": "array",
+                "items": _ref("Hit"),
+                "maxItems": 10,
+                "description": "The first of them, in the search's order",
+            },
         },
     },
     "FacetValue": {
@@ -170,7 +204,10 @@ SCHEMAS: dict[str, Any] = {
             "suggestion",
         ],
         "properties": {
-            "query": {"type": "string"},
+            "query": {
+                "type": "string",
+                "description": "q, or the query that `like` made",
+            },
             "total": {"type": "integer", "minimum": 0},
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1},
@@ -198,6 +235,15 @@ SCHEMAS: dict[str, Any] = {
                 },
             },
             "suggestion": {**STRING_OR_NULL, "description": "Did you mean: a corrected q."},
+            "group": {
+                "type": "object",
+                "description": "Only in grouped searches: `total` then counts stories.",
+                "required": ["by", "documents"],
+                "properties": {
+                    "by": {"type": "string", "enum": ["story"]},
+                    "documents": {"type": "integer", "minimum": 0},
+                },
+            },
         },
     },
     "Suggestions": {
@@ -235,6 +281,7 @@ SCHEMAS: dict[str, Any] = {
             "type",
             "quality",
             "related",
+            "story",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -251,6 +298,19 @@ SCHEMAS: dict[str, Any] = {
             "type": STRING_OR_NULL,
             "quality": {"type": ["integer", "null"]},
             "related": {"type": "array", "items": _ref("Hit")},
+            "story": {
+                "type": "object",
+                "required": ["id", "size", "coverage"],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+                    "size": {"type": "integer", "minimum": 1},
+                    "coverage": {
+                        "type": "array",
+                        "items": _ref("Hit"),
+                        "description": "The story's other documents, newest first",
+                    },
+                },
+            },
         },
     },
     "Health": {

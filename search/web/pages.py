@@ -33,9 +33,15 @@ def _context(request: Request, pairs: links.Pairs, result: SearchResult) -> dict
                 "hit": hit,
                 "title": Markup(hit.highlights.title),  # noqa: S704 (highlight() escaped it)
                 "excerpt": Markup(hit.highlights.excerpt),  # noqa: S704
+                "more": [
+                    (other, Markup(other.highlights.title))  # noqa: S704
+                    for other in (hit.story.more if hit.story else [])
+                ],
+                "like": links.url([("like", hit.id)]),
             }
             for hit in result.hits
         ],
+        "grouping": links.grouping_link(pairs, grouped=result.documents is not None),
         "topics": links.facet_links(pairs, "topic", result.facets["topic"]),
         "providers": links.facet_links(pairs, "provider", result.facets["provider"]),
         "chips": links.chips(pairs),
@@ -53,7 +59,16 @@ def _context(request: Request, pairs: links.Pairs, result: SearchResult) -> dict
 
 def _form(request: Request) -> dict[str, Any]:
     if len(request.scope.get("query_string", b"")) > 8_192:
-        return {"q": "", "sort": "", "from_": "", "to": "", "topics": [], "providers": []}
+        return {
+            "q": "",
+            "sort": "",
+            "from_": "",
+            "to": "",
+            "topics": [],
+            "providers": [],
+            "group": "",
+            "like": "",
+        }
     params = request.query_params
     return {
         "q": params.get("q", ""),
@@ -62,6 +77,8 @@ def _form(request: Request) -> dict[str, Any]:
         "to": params.get("to", ""),
         "topics": params.getlist("topic"),
         "providers": params.getlist("provider"),
+        "group": params.get("group", "") if params.get("group") == "none" else "",
+        "like": params.get("like", ""),
     }
 
 
@@ -72,10 +89,9 @@ async def search_page(request: Request) -> Response:
         search_request: SearchRequest = parse_search(request.query_params, strict=False)
         engine: Engine = request.app.state.engine
         result = await run_in_threadpool(engine.search, search_request)
-        related = await run_in_threadpool(engine.related, [h.id for h in result.hits])
     except SearchError as exc:
         return error_page(request, exc.status_code, str(exc))
-    context = {"form": _form(request), "related": related, **_context(request, pairs, result)}
+    context = {"form": _form(request), **_context(request, pairs, result)}
     return TEMPLATES.TemplateResponse(request, "search.html", context)
 
 

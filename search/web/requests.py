@@ -15,7 +15,7 @@ from search.params import search_request
 from search.results import SearchRequest
 
 REPEATABLE = ("topic", "provider")
-SINGLE = ("q", "from", "to", "sort", "page", "per_page")
+SINGLE = ("q", "from", "to", "sort", "page", "per_page", "group", "like")
 SEARCH_PARAMS = (*SINGLE, *REPEATABLE)
 SUGGEST_PARAMS = ("q", "limit")
 
@@ -40,7 +40,10 @@ def _last(params: QueryParams, name: str) -> str | None:
 
 
 def parse_search(params: QueryParams, strict: bool) -> SearchRequest:
-    """Return the SearchRequest of a query string (strict: the JSON API's rules)."""
+    """Return the SearchRequest of a query string (strict: the JSON API's rules).
+
+    The page groups coverage of one story by default; the API only when asked
+    (`group=story`), so its default body stays exactly DESIGN.md 5's."""
     if strict:
         check_names(params, SEARCH_PARAMS, REPEATABLE)
     return search_request(
@@ -52,4 +55,7 @@ def parse_search(params: QueryParams, strict: bool) -> SearchRequest:
         sort=_last(params, "sort"),
         page=_last(params, "page"),
         per_page=_last(params, "per_page"),
+        group=_last(params, "group"),
+        like=_last(params, "like"),
+        group_by_default=not strict,
     )
