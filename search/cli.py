@@ -101,6 +101,8 @@ def format_report(report: IndexReport) -> str:
 @click.option("--sort", type=click.Choice(SORTS), help="Default: relevance, or newest for no TEXT.")
 @click.option("--page", default="1", show_default=True)
 @click.option("--per-page", default="10", show_default=True)
+@click.option("--group", type=click.Choice(["story", "none"]), help="story: one hit per story.")
+@click.option("--like", metavar="ID", help="Documents like this one (instead of TEXT).")
 @click.option("--json", "as_json", is_flag=True, help="Print the /api/search JSON body.")
 def query(
     text: str,
@@ -112,11 +114,15 @@ def query(
     sort: str | None,
     page: str,
     per_page: str,
+    group: str | None,
+    like: str | None,
     as_json: bool,
 ) -> None:
     """Search the index (an empty TEXT browses everything, newest first)."""
     try:
-        request = search_request(text, topics, providers, date_from, date_to, sort, page, per_page)
+        request = search_request(
+            text, topics, providers, date_from, date_to, sort, page, per_page, group, like
+        )
     except BadQuery as exc:
         hint = "TEXT" if exc.param in (None, "q") else f"--{exc.param.replace('_', '-')}"
         raise click.BadParameter(str(exc), param_hint=hint) from None
@@ -134,13 +140,20 @@ def query(
     if as_json:
         click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
         return
+    if like:
+        click.echo(f"like {like}: {result.query or '(nothing to search for)'}")
     click.echo(format_result(result))
 
 
 def format_result(result: SearchResult) -> str:
     """Return a search result as readable text."""
     first = (result.page - 1) * result.per_page + 1
-    lines = [f"{result.total} results ({result.took_ms:.1f} ms), sorted by {result.sort}"]
+    if result.documents is None:
+        counted = "result" if result.total == 1 else "results"
+    else:
+        counted = "story" if result.total == 1 else "stories"
+        counted += f" ({result.documents} document{'' if result.documents == 1 else 's'})"
+    lines = [f"{result.total} {counted} ({result.took_ms:.1f} ms), sorted by {result.sort}"]
     if result.suggestion:
         lines.append(f"did you mean: {result.suggestion}")
     for number, hit in enumerate(result.hits, start=first):
@@ -150,6 +163,8 @@ def format_result(result: SearchResult) -> str:
         lines.append(f"     {source} · {when} · {', '.join(hit.topics)}")
         if hit.url:
             lines.append(f"     {hit.url}")
+        if hit.story and hit.story.more_count:
+            lines.append(f"     + {hit.story.more_count} more from other outlets")
     for name in ("topic", "provider", "year"):
         values = result.facets[name][:8]
         if values:

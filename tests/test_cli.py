@@ -16,7 +16,9 @@ from click.testing import CliRunner, Result
 
 from search import generations
 from search.cli import cli
+from search.engine import Engine
 from search.indexer import IndexReport, build_index
+from search.params import search_request
 
 WriteSeed = Callable[..., Path]
 ROOT = Path(__file__).resolve().parent.parent
@@ -353,3 +355,81 @@ def test_console_script_in_a_real_process(seeds: Path, index_dir: Path, tmp_path
     )
     assert strict.returncode == 1
     assert "Error: --strict" in strict.stderr
+
+
+# --- query -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def story_index(write_seed: WriteSeed, seeds_dir: Path, index_dir: Path) -> Path:
+    """Return an index of 3 documents: two outlets covering one story, and another."""
+    for name, title, outlet, day in (
+        ("a.md", "Home Office seeks facial recognition technology for police", "Alpha", 1),
+        ("b.md", "Home Office seeks new facial recognition technology for police", "Beta", 2),
+        ("c.md", "Chip export rules tighten again", "Gamma", 3),
+    ):
+        write_seed(
+            name,
+            f'title: "{title}"\npublishedDateTime: 2024-03-0{day}T10:00:00Z\n'
+            f"webUrl: https://{outlet}.example/{day}\nprovider: {outlet}\n",
+        )
+    assert run("rebuild-index", "--seeds", seeds_dir, "--index", index_dir).exit_code == 0
+    return index_dir
+
+
+def without_took(body: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in body.items() if k != "took_ms"}
+
+
+def test_query_json_is_the_api_body(story_index: Path) -> None:
+    done = run("query", "facial", "--index", story_index, "--group", "story", "--json")
+    assert done.exit_code == 0, done.stderr
+    engine = Engine.open(story_index, cache=False)
+    try:
+        expected = engine.search(search_request("facial", group="story")).as_json()
+    finally:
+        engine.close()
+    body = json.loads(done.stdout)
+    assert without_took(body) == without_took(expected)
+    assert (body["total"], body["group"]) == (1, {"by": "story", "documents": 2})
+
+
+def test_query_human_output_groups_and_likes(story_index: Path) -> None:
+    grouped = run("query", "facial", "--index", story_index, "--group", "story")
+    assert grouped.exit_code == 0, grouped.stderr
+    lines = grouped.stdout.splitlines()
+    assert lines[0].startswith("1 story (2 documents) (")
+    assert lines[1].startswith("  1. Home Office seeks")
+    assert "     + 1 more from other outlets" in lines
+    hits = json.loads(run("query", "--index", story_index, "--json").stdout)["hits"]
+    alpha = next(hit["id"] for hit in hits if hit["provider"]["name"] == "Alpha")
+    like = run("query", "--like", alpha, "--index", story_index)
+    assert like.exit_code == 0, like.stderr
+    head, _, words = like.stdout.splitlines()[0].partition(": ")
+    assert head == f"like {alpha}"
+    # the title words the other documents share ("new" and "chip" are in one document only)
+    assert set(words.split(" OR ")) == {
+        "home", "office", "seeks", "facial", "recognition", "technology", "police"
+    }  # fmt: skip
+    assert like.stdout.splitlines()[1].startswith("1 result (")
+    assert like.stdout.splitlines()[2] == (
+        "  1. Home Office seeks new facial recognition technology for police"
+    )
+    unknown = run("query", "--like", "0123456789abcdef", "--index", story_index)
+    assert unknown.exit_code == 0
+    assert unknown.stdout.splitlines()[0] == "like 0123456789abcdef: (nothing to search for)"
+    assert unknown.stdout.splitlines()[1].startswith("0 results (")
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["x", "--like", "0123456789abcdef"], "--like"),
+        (["--like", "../etc"], "--like"),
+        (["--group", "outlet"], "--group"),
+    ],
+)
+def test_query_bad_options_exit_2(story_index: Path, args: list[str], hint: str) -> None:
+    done = run("query", "--index", story_index, *args)
+    assert done.exit_code == 2
+    assert hint in done.stderr
