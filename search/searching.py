@@ -16,11 +16,11 @@ import numpy as np
 import numpy.typing as npt
 
 from search import facets
-from search.columns import Columns
+from search.columns import NO_DATE, Columns
 from search.grouping import page_leaders, story_group
 from search.hits import make_hit
 from search.matching import Evaluation, Match
-from search.proximity import RERANK_WINDOW, query_stems, rerank
+from search.proximity import RERANK_WINDOW, freshness, query_stems, rerank
 from search.querying import plain_words
 from search.results import (
     FACETS,
@@ -197,8 +197,9 @@ def _ranked(
     numbers, scores = _by_score(columns, final, match, max(wanted, RERANK_WINDOW if stems else 0))
     if stems:
         window = min(RERANK_WINDOW, len(numbers))
+        fresh = freshness(columns.published, numbers[:window], NO_DATE)
         head, head_scores = rerank(
-            numbers[:window], scores[:window], stems, snapshot.evaluator.phrase_documents
+            numbers[:window], scores[:window], stems, snapshot.evaluator.phrase_documents, fresh
         )
         numbers = np.concatenate([head, numbers[window:]])
         scores = np.concatenate([head_scores, scores[window:]])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -111,14 +111,35 @@ def _join_near_duplicates(rows: Sequence[StoryRow], components: _Components) -> 
         for word in rarest[:prefix]:
             buckets.setdefault(word, []).append(number)
     for members in buckets.values():
-        if len(members) < 2 or len(members) > BUCKET_LIMIT:
-            continue
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
+        if 2 <= len(members) <= BUCKET_LIMIT:
+            for a, b in _candidate_pairs(members, rows):
                 if components.find(a) != components.find(b) and _near_duplicates(
                     rows[a], rows[b], words[a], words[b]
                 ):
                     components.join(a, b)
+
+
+def _candidate_pairs(members: list[int], rows: Sequence[StoryRow]) -> Iterator[tuple[int, int]]:
+    """Yield the pairs of a bucket that could be one story: dated ones only within
+    SAME_STORY_WITHIN of each other (a sliding window over the bucket in date order), an
+    undated one with every other member."""
+    dated: list[tuple[datetime, int]] = []
+    undated: list[int] = []
+    for n in members:
+        when = rows[n].published
+        if when is None:
+            undated.append(n)
+        else:
+            dated.append((when, n))
+    dated.sort()
+    for i, (when, a) in enumerate(dated):
+        for later, b in dated[i + 1 :]:
+            if later - when > SAME_STORY_WITHIN:
+                break
+            yield a, b
+    for i, a in enumerate(undated):
+        for b in [*undated[i + 1 :], *(n for _, n in dated)]:
+            yield a, b
 
 
 def _near_duplicates(a: StoryRow, b: StoryRow, wa: frozenset[str], wb: frozenset[str]) -> bool:

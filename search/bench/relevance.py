@@ -351,6 +351,8 @@ GRID: dict[str, tuple[float, ...]] = {
     "b.provider": (0.0, 0.3, 0.6, 0.9),
     "bonus.title": (0.0, 0.3, 0.6, 1.0, 1.5),
     "bonus.excerpt": (0.0, 0.2, 0.4, 0.8),
+    "recency.bonus": (0.0, 0.05, 0.1, 0.2, 0.4),
+    "recency.half_life": (30.0, 180.0, 365.0, 1095.0),
 }
 MIN_GAIN = 0.002  # a change must raise tuning nDCG@10 by this much to be kept (~1/3 of
 # one query's swap of two results: smaller gains are ties broken by chance)
@@ -364,6 +366,8 @@ def current_knobs() -> dict[str, float]:
     knobs.update({f"b.{f}": float(b) for f, b in postings.B.items()})
     knobs["bonus.title"] = proximity.TITLE_BONUS
     knobs["bonus.excerpt"] = proximity.EXCERPT_BONUS
+    knobs["recency.bonus"] = proximity.RECENCY_BONUS
+    knobs["recency.half_life"] = proximity.RECENCY_HALF_LIFE
     return knobs
 
 
@@ -373,6 +377,7 @@ def applied(knobs: Mapping[str, float]) -> Iterator[None]:
     restore every value on the way out."""
     weights, bs = dict(schema.FIELD_WEIGHTS), dict(postings.B)
     saved = (postings.K1, postings.B_DEFAULT, proximity.TITLE_BONUS, proximity.EXCERPT_BONUS)
+    recency = (proximity.RECENCY_BONUS, proximity.RECENCY_HALF_LIFE)
     try:
         for name, value in knobs.items():
             group, _, field = name.partition(".")
@@ -388,6 +393,10 @@ def applied(knobs: Mapping[str, float]) -> Iterator[None]:
                 proximity.TITLE_BONUS = value
             elif name == "bonus.excerpt":
                 proximity.EXCERPT_BONUS = value
+            elif name == "recency.bonus":
+                proximity.RECENCY_BONUS = value
+            elif name == "recency.half_life":
+                proximity.RECENCY_HALF_LIFE = value
             else:
                 raise ValueError(f"unknown knob {name!r}")
         yield
@@ -397,6 +406,7 @@ def applied(knobs: Mapping[str, float]) -> Iterator[None]:
         postings.B.clear()
         postings.B.update(bs)
         postings.K1, postings.B_DEFAULT, proximity.TITLE_BONUS, proximity.EXCERPT_BONUS = saved
+        proximity.RECENCY_BONUS, proximity.RECENCY_HALF_LIFE = recency
 
 
 def _ours_rows(
