@@ -283,11 +283,20 @@ PAGE_TOO_LONG = {
     "description": "The page, saying the search is too long",
     "content": {"text/html": {"schema": {"type": "string"}}},
 }
+GENERATION = {
+    "X-Index-Generation": {
+        "schema": {"type": "string"},
+        "required": True,
+        "description": "The index generation that answered; the whole answer comes from it.",
+    }
+}
 CACHED = {
     "ETag": {
         "schema": {"type": "string"},
+        "required": True,
         "description": "Derived from the index generation and the request.",
-    }
+    },
+    **GENERATION,
 }
 
 
@@ -377,6 +386,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "Serving",
+                            "headers": GENERATION,
                             "content": {"application/json": {"schema": _ref("Health")}},
                         },
                         "414": TOO_LONG,
