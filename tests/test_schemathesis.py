@@ -1,11 +1,12 @@
 """Schemathesis against the served /openapi.json: requests generated from the document
 itself, sent to a real server, and every answer checked against the document.
 
-Checks: no 5xx, documented status codes, content types, headers and body schemas; the
-Allow header of a 405; and hostile (schema-violating) values answered with 400 or 414.
-Not checked: that every schema-valid request is accepted, because some bounds span two
-parameters and OpenAPI cannot say so (page * per_page <= 10,000; from <= to; at most 64
-query terms; the URL at most 8 KB).
+Checks: every built-in check of schemathesis but one: no 5xx; documented status codes,
+content types, headers and body schemas; hostile (schema-violating) values answered with
+400 or 414; other methods answered 405 with an Allow header. Not checked: that every
+schema-valid request is accepted, because some bounds span two parameters and OpenAPI
+cannot say so (page * per_page <= 10,000; from <= to; at most 64 query terms; the URL at
+most 8 KB).
 
 The operations are driven one by one with `operation.as_strategy()` rather than with
 `schemathesis.pytest.from_fixture`, whose lazy loader does not work with pytest 9
@@ -14,6 +15,7 @@ The operations are driven one by one with `operation.as_strategy()` rather than 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +26,9 @@ import schemathesis
 from http_support import rebuild_index, running_server
 from hypothesis import HealthCheck, given, settings
 
-MAX_EXAMPLES = 50  # per operation and mode: about 10 s for the whole file on 2 cores
+# Examples per operation and mode: 50 take about 10 s for the whole file on 2 cores;
+# --run-slow (or SEARCH_SLOW=1) takes 500, SEARCH_SCHEMATHESIS_EXAMPLES=N takes N.
+DEFAULT_EXAMPLES, SLOW_EXAMPLES = 50, 500
 CONFIG = {
     "checks": {
         # A hostile value is rejected by a 400 naming it, or by 414 when the URL is too long.
@@ -77,8 +81,13 @@ def target(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 @pytest.mark.parametrize(("label", "mode"), CASES, ids=[f"{m}-{label}" for label, m in CASES])
 def test_generated_requests_are_answered_as_documented(
-    target: Target, label: str, mode: str
+    target: Target, label: str, mode: str, request: pytest.FixtureRequest
 ) -> None:
+    slow = request.config.getoption("--run-slow") or os.environ.get("SEARCH_SLOW") == "1"
+    examples = int(
+        os.environ.get("SEARCH_SCHEMATHESIS_EXAMPLES")
+        or (SLOW_EXAMPLES if slow else DEFAULT_EXAMPLES)
+    )
     operation = target.schema.find_operation_by_label(label)
     assert operation is not None, f"{label} is not in /openapi.json"
     strategy = operation.as_strategy(generation_mode=schemathesis.GenerationMode(mode))
@@ -86,7 +95,7 @@ def test_generated_requests_are_answered_as_documented(
 
     @given(case=strategy)
     @settings(
-        max_examples=MAX_EXAMPLES,
+        max_examples=examples,
         derandomize=True,  # the same examples on every run: CI failures reproduce
         deadline=None,
         database=None,
@@ -97,5 +106,6 @@ def test_generated_requests_are_answered_as_documented(
         seen.append(response.status_code)
 
     run()
+    request.node.user_properties.append(("requests", len(seen)))
     assert seen, "no request was sent"
     assert max(seen) < 500  # checked per answer above too; this says it plainly
