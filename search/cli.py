@@ -233,10 +233,21 @@ def serve(index_dir: Path, host: str, port: int, workers: int, cors: tuple[str, 
         port=port,
         workers=workers,
         access_log=True,
-        timeout_keep_alive=5,  # an idle client cannot hold a connection for long
-        limit_concurrency=256,  # beyond this, 503 at once instead of queueing without end
         server_header=False,
+        **SERVER_LIMITS,
     )
+
+
+# What a slow or greedy client may hold (README "Security"; tests/test_limits.py). uvicorn
+# has no timeout for reading a request's line and headers: a connection that never
+# finishes one stays open (cheaply: one coroutine, no worker) until the client leaves.
+SERVER_LIMITS: dict[str, Any] = {
+    "http": "h11",  # explicit: the limit below is h11's; httptools, if installed, has none
+    "h11_max_incomplete_event_size": 16 * 1024,  # request line + headers; past it: 400, close
+    "timeout_keep_alive": 5,  # seconds an idle connection stays open after an answer
+    "limit_concurrency": 256,  # connections + tasks; beyond this, 503 at once, no queue
+    "timeout_graceful_shutdown": 10,  # seconds SIGTERM waits for requests in flight
+}
 
 
 def main() -> None:

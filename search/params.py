@@ -22,13 +22,16 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ID = re.compile(r"[0-9a-f]{16}")  # search.identity.doc_id's form
 GROUPS = ("story", "none")
+# Spaces a pasted or typed value may carry; str.strip() would also eat control characters
+# such as \x1e and pass a value the OpenAPI document says is invalid.
+BLANKS = " \t"
 
 
 def parse_int(value: str | None, param: str, default: int, low: int, high: int) -> int:
     """Return `value` as an int within low..high, or raise BadQuery naming `param`."""
     if value is None or value == "":
         return default
-    text = value.strip()
+    text = value.strip(BLANKS)
     if not re.fullmatch(r"[+-]?[0-9]+", text):  # ASCII digits only: int() takes any script's
         raise BadQuery(f"{param} must be a whole number, not {value[:40]!r}", param=param)
     number = int(text) if len(text) <= 12 else (high + 1 if text[0] != "-" else low - 1)
@@ -39,9 +42,9 @@ def parse_int(value: str | None, param: str, default: int, low: int, high: int) 
 
 def parse_date(value: str | None, param: str) -> date | None:
     """Return a YYYY-MM-DD calendar date, or raise BadQuery naming `param`."""
-    if value is None or value.strip() == "":
+    if value is None or value.strip(BLANKS) == "":
         return None
-    text = value.strip()
+    text = value.strip(BLANKS)
     try:
         if not _DATE.fullmatch(text):
             raise ValueError
@@ -53,12 +56,13 @@ def parse_date(value: str | None, param: str) -> date | None:
 
 
 def _values(values: Sequence[str], param: str) -> tuple[str, ...]:
+    # Bounds apply to what the client sent, before cleaning, as the OpenAPI document says.
+    if len(values) > MAX_VALUES:
+        raise BadQuery(f"at most {MAX_VALUES} values of {param} are allowed", param=param)
+    if any(len(v) > MAX_VALUE_CHARS for v in values):
+        raise BadQuery(f"a {param} value is longer than {MAX_VALUE_CHARS} characters", param=param)
     cleaned = [CONTROL.sub("", v).strip() for v in values]
     cleaned = [v for v in cleaned if v]
-    if len(cleaned) > MAX_VALUES:
-        raise BadQuery(f"at most {MAX_VALUES} values of {param} are allowed", param=param)
-    if any(len(v) > MAX_VALUE_CHARS for v in cleaned):
-        raise BadQuery(f"a {param} value is longer than {MAX_VALUE_CHARS} characters", param=param)
     unique: dict[str, str] = {}
     for value in cleaned:  # matching ignores case, so AI and ai are one filter
         unique.setdefault(value.casefold(), value)
@@ -83,12 +87,13 @@ def search_request(
 
     `group` is "story" (one hit per story) or "none"; absent, `group_by_default` says.
     `like` is a document id: search for documents like it (not combinable with `q`)."""
-    text = CONTROL.sub(" ", q or "").strip()
-    if len(text) > MAX_QUERY_CHARS:
+    raw = q or ""
+    if len(raw) > MAX_QUERY_CHARS:  # as sent: trailing spaces count, as the OpenAPI says
         raise BadQuery(
-            f"q is {len(text)} characters long; the limit is {MAX_QUERY_CHARS}", param="q"
+            f"q is {len(raw)} characters long; the limit is {MAX_QUERY_CHARS}", param="q"
         )
-    if sort is not None and sort.strip() == "":
+    text = CONTROL.sub(" ", raw).strip()
+    if sort is not None and sort.strip(BLANKS) == "":
         sort = None
     if sort is not None and sort not in SORTS:
         raise BadQuery(f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}", param="sort")
@@ -103,10 +108,10 @@ def search_request(
     start, end = parse_date(date_from, "from"), parse_date(date_to, "to")
     if start and end and start > end:
         raise BadQuery(f"from ({start}) is after to ({end})", param="from")
-    grouping = (group or "").strip() or ("story" if group_by_default else "none")
+    grouping = (group or "").strip(BLANKS) or ("story" if group_by_default else "none")
     if grouping not in GROUPS:
         raise BadQuery(f"group must be story or none, not {grouping[:40]!r}", param="group")
-    like = (like or "").strip() or None
+    like = (like or "").strip(BLANKS) or None
     if like is not None and not _ID.fullmatch(like):
         raise BadQuery(f"like must be a document id, not {like[:40]!r}", param="like")
     if like is not None and text:

@@ -48,7 +48,7 @@ def free_port() -> int:
     return port
 
 
-def rebuild_index(seeds: Path, index: Path) -> dict[str, Any]:
+def rebuild_index(seeds: Path, index: Path, *, incremental: bool = False) -> dict[str, Any]:
     """Run `search rebuild-index --json` and return its report (fails the test on exit != 0)."""
     done = subprocess.run(
         [
@@ -59,6 +59,7 @@ def rebuild_index(seeds: Path, index: Path) -> dict[str, Any]:
             "--index",
             str(index),
             "--json",
+            *(["--incremental"] if incremental else []),
         ],
         capture_output=True,
         text=True,

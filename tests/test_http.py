@@ -755,6 +755,38 @@ BAD_PARAMETERS: list[tuple[str, str, str, str]] = [
         "q",
         "q is 1001 characters long; the limit is 1000",
     ),
+    # Bounds count what was sent, before control characters and blanks are cleaned away,
+    # as the OpenAPI document's maxLength and maxItems say (found by schemathesis).
+    (
+        "q-1001-chars-mostly-spaces",
+        "/api/search?q=ai" + "+" * 999,
+        "q",
+        "q is 1001 characters long; the limit is 1000",
+    ),
+    (
+        "long-topic-of-control-characters",
+        "/api/search?topic=AI" + "%01" * 199,
+        "topic",
+        "a topic value is longer than 200 characters",
+    ),
+    (
+        "to-a-control-character",
+        "/api/search?to=%1E",
+        "to",
+        "to must be a date as YYYY-MM-DD, not '\\x1e'",
+    ),
+    (
+        "page-with-a-control-character",
+        "/api/search?page=2%1F",
+        "page",
+        "page must be a whole number, not '2\\x1f'",
+    ),
+    (
+        "fifty-one-empty-providers",
+        "/api/search?" + "&".join(["provider="] * 51),
+        "provider",
+        "at most 50 values of provider are allowed",
+    ),
 ]
 
 

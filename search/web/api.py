@@ -151,4 +151,5 @@ async def document_api(request: Request) -> Response:
 async def healthz(request: Request) -> Response:
     """Liveness and what is being served: 200 with the generation, or 503 without an index."""
     body = await run_in_threadpool(engine_of(request).health)
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store", "X-Index-Generation": str(body["generation"])}
+    return JSONResponse(body, headers=headers)

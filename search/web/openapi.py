@@ -19,12 +19,15 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _param(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    # An empty single value (`sort=`, as a plain HTML form sends it) counts as not given.
+    empty = {} if schema.get("type") == "array" else {"allowEmptyValue": True}
     return {
         "name": name,
         "in": "query",
         "required": False,
         "description": description,
         "schema": schema,
+        **empty,
         **extra,
     }
 
@@ -334,11 +337,26 @@ SCHEMAS: dict[str, Any] = {
 }
 
 UNAVAILABLE = _error("No index yet: run `search rebuild-index`.")
+# Any path: the URL-length guard answers before routing (app.Guard).
+TOO_LONG = _error("The query string is over 8 KB")
+PAGE_TOO_LONG = {
+    "description": "The page, saying the search is too long",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
+GENERATION = {
+    "X-Index-Generation": {
+        "schema": {"type": "string"},
+        "required": True,
+        "description": "The index generation that answered; the whole answer comes from it.",
+    }
+}
 CACHED = {
     "ETag": {
         "schema": {"type": "string"},
+        "required": True,
         "description": "Derived from the index generation and the request.",
-    }
+    },
+    **GENERATION,
 }
 
 
@@ -371,7 +389,7 @@ def openapi_document() -> dict[str, Any]:
                         "200": ok("SearchResult", "Hits, facets and filters"),
                         "304": {"description": "Not modified (If-None-Match)"},
                         "400": _error("A parameter is unusable; error.param names it"),
-                        "414": _error("The query string is too long"),
+                        "414": TOO_LONG,
                         "503": UNAVAILABLE,
                     },
                 }
@@ -394,6 +412,7 @@ def openapi_document() -> dict[str, Any]:
                         "200": ok("Suggestions", "Completions, most useful first"),
                         "304": {"description": "Not modified"},
                         "400": _error("A parameter is unusable"),
+                        "414": TOO_LONG,
                         "503": UNAVAILABLE,
                     },
                 }
@@ -415,6 +434,7 @@ def openapi_document() -> dict[str, Any]:
                         "304": {"description": "Not modified"},
                         "400": _error("Query parameters are not accepted here"),
                         "404": _error("No document has this id"),
+                        "414": TOO_LONG,
                         "503": UNAVAILABLE,
                     },
                 }
@@ -426,8 +446,10 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "Serving",
+                            "headers": GENERATION,
                             "content": {"application/json": {"schema": _ref("Health")}},
                         },
+                        "414": TOO_LONG,
                         "503": {
                             "description": "No index yet",
                             "content": {"application/json": {"schema": _ref("Unavailable")}},
@@ -443,7 +465,8 @@ def openapi_document() -> dict[str, Any]:
                         "200": {
                             "description": "OpenAPI 3.1",
                             "content": {"application/json": {"schema": {"type": "object"}}},
-                        }
+                        },
+                        "414": TOO_LONG,
                     },
                 }
             },
@@ -461,6 +484,7 @@ def openapi_document() -> dict[str, Any]:
                             "description": "The page, with the error explained",
                             "content": {"text/html": {"schema": {"type": "string"}}},
                         },
+                        "414": PAGE_TOO_LONG,
                         "503": {
                             "description": "The page, saying there is no index yet",
                             "content": {"text/html": {"schema": {"type": "string"}}},
