@@ -145,18 +145,29 @@ class Engine:
                     self._cache.popitem(last=False)
         return result
 
-    def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
-        """Return search-as-you-type completions for `prefix`."""
-        with self.snapshot() as snapshot:
-            return suggest_for(snapshot, prefix, limit)
+    def suggest(
+        self, prefix: str, limit: int = 8, *, snapshot: Snapshot | None = None
+    ) -> list[Suggestion]:
+        """Return search-as-you-type completions for `prefix` (from `snapshot` if given,
+        so a caller holding one answers from one generation throughout)."""
+        with self._using(snapshot) as current:
+            return suggest_for(current, prefix, limit)
 
-    def document(self, doc_id: str) -> DocumentDetail:
+    def document(self, doc_id: str, *, snapshot: Snapshot | None = None) -> DocumentDetail:
         """Return one document and its story's coverage (raises DocumentNotFound)."""
-        with self.snapshot() as snapshot:
-            number = snapshot.number_of(doc_id) if _ID.fullmatch(doc_id) else None
+        with self._using(snapshot) as current:
+            number = current.number_of(doc_id) if _ID.fullmatch(doc_id) else None
             if number is None:
                 raise DocumentNotFound(f"no document with id {doc_id[:40]!r}")
-            return document_detail(snapshot, number)
+            return document_detail(current, number)
+
+    @contextlib.contextmanager
+    def _using(self, snapshot: Snapshot | None) -> Iterator[Snapshot]:
+        if snapshot is not None:
+            yield snapshot
+        else:
+            with self.snapshot() as current:
+                yield current
 
     def health(self) -> dict[str, object]:
         """Return the /healthz body (raises IndexMissing when there is no index)."""

@@ -126,7 +126,7 @@ async def suggest_api(request: Request) -> Response:
 
     def suggest() -> tuple[list[Any], str]:
         with engine.snapshot() as snapshot:
-            return engine.suggest(prefix, limit), snapshot.name
+            return engine.suggest(prefix, limit, snapshot=snapshot), snapshot.name
 
     suggestions, generation = await run_in_threadpool(suggest)
     body = {"query": prefix, "suggestions": [dataclasses.asdict(s) for s in suggestions]}
@@ -142,7 +142,7 @@ async def document_api(request: Request) -> Response:
 
     def lookup() -> tuple[Any, str]:
         with engine.snapshot() as snapshot:
-            return engine.document(doc_id), snapshot.name
+            return engine.document(doc_id, snapshot=snapshot), snapshot.name
 
     detail, generation = await run_in_threadpool(lookup)
     return cached_json(request, detail.as_json(), generation)
