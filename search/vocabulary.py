@@ -87,6 +87,10 @@ class Vocabulary:
             data = {}
         return cls({str(k): int(v) for k, v in data.items()})
 
+    def prepare(self) -> None:
+        """Build the correction index now rather than at the first correction."""
+        self._deletion_index()
+
     def _deletion_index(self) -> dict[str, list[str]]:
         with self._lock:
             if self._deletions is None:

@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = Engine.open(settings.index_dir, cache=settings.result_cache)
         if watch:
+            engine.warm()  # before the first request, so no request queues behind it
             engine.watch()
         app.state.engine = engine
         app.state.bodies = api.BodyCache()
