@@ -18,7 +18,8 @@ import numpy.typing as npt
 from whoosh import query as wq
 
 from search.errors import SearchTimeout
-from search.postings import POSITION_SPAN, PostingCache
+from search.phrases import phrase_documents
+from search.postings import PostingCache
 
 MAX_EXPANSION = 256  # terms one wildcard, prefix or fuzzy term may expand to
 
@@ -162,19 +163,12 @@ class Evaluator:
     def _terms(self, fieldname: str, terms: list[str], boost: float, info: Evaluation) -> Match:
         return self._accumulate([(fieldname, term, boost) for term in terms], info)
 
-    def phrase_documents(self, fieldname: str, words: list[str]) -> npt.NDArray[np.int64]:
-        """Return the (sorted, unique) documents where `words` follow each other in a field."""
-        keys = self.postings.positions(fieldname, words[0])
-        for word in words[1:]:
-            if not len(keys):
-                break
-            following = self.postings.positions(fieldname, word)
-            wanted = keys + 1
-            at = np.searchsorted(following, wanted)
-            found = at < len(following)
-            found[found] = following[at[found]] == wanted[found]
-            keys = wanted[found]
-        return np.unique(keys // POSITION_SPAN)
+    def phrase_documents(
+        self, fieldname: str, words: list[str], within: npt.NDArray[np.int64] | None = None
+    ) -> npt.NDArray[np.int64]:
+        """Return the (sorted, unique) documents where `words` follow each other in a
+        field; only documents of `within` (sorted) are looked at when it is given."""
+        return phrase_documents(self.postings, fieldname, words, within)
 
     def _phrase(self, q: Any, info: Evaluation) -> Match:
         """Documents where the words follow each other; scored as the sum of the words."""
