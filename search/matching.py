@@ -18,6 +18,7 @@ import numpy.typing as npt
 from whoosh import query as wq
 
 from search.errors import SearchTimeout
+from search.matchcache import OrCache
 from search.phrases import phrase_documents
 from search.postings import PostingCache
 
@@ -59,6 +60,7 @@ class Evaluator:
         self.alive = alive
         self.size = int(alive.shape[0])
         self.searcher_factory = searcher_factory  # () -> context manager giving a searcher
+        self.ors = OrCache(self.size)
 
     def evaluate(self, q: Any, info: Evaluation) -> Match:
         """Return the Match of query `q`, restricted to live documents."""
@@ -114,11 +116,24 @@ class Evaluator:
         return Match(mask, scores)
 
     def _or(self, q: Any, info: Evaluation) -> Match:
-        terms = self._flat_terms(q, q.boost, info)
-        if terms is not None:
+        entry = self.ors.get(q)
+        if entry is None:
+            part = Evaluation(deadline=info.deadline, limit=info.limit)
+            terms = self._flat_terms(q, q.boost, part)
+            if terms is None:
+                info.capped += part.capped  # expansions met before a child that is no term
+                return self._or_children(q, info)
             # The common case: words (and the last word's prefix) over several fields,
-            # all added into one pair of arrays instead of one pair per term.
-            return self._accumulate(terms, info)
+            # all added into one pair of arrays instead of one pair per term, and kept
+            # for the next search with the same word.
+            match = self._accumulate(terms, part)
+            entry = self.ors.put(q, match.mask, match.scores, part.terms, part.capped)
+        for fieldname, found in entry.terms.items():
+            info.terms.setdefault(fieldname, set()).update(found)
+        info.capped += entry.capped
+        return Match(*self.ors.arrays(entry))
+
+    def _or_children(self, q: Any, info: Evaluation) -> Match:
         mask = np.zeros(self.size, np.bool_)
         scores = np.zeros(self.size, np.float32)
         for child in q.subqueries:
