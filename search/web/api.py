@@ -99,7 +99,8 @@ async def search_api(request: Request) -> Response:
     generation = engine.generation_name() or ""
     parts = cache.get((generation, search_request)) if engine.cache_enabled else None
     if parts is None:
-        result = await run_in_threadpool(engine.search, search_request)
+        async with request.app.state.search_slots:
+            result = await run_in_threadpool(engine.search, search_request)
         generation = result.generation
         store = cache if engine.cache_enabled else BodyCache()
         parts = store.put((generation, search_request), result)
@@ -128,7 +129,8 @@ async def suggest_api(request: Request) -> Response:
         with engine.snapshot() as snapshot:
             return engine.suggest(prefix, limit), snapshot.name
 
-    suggestions, generation = await run_in_threadpool(suggest)
+    async with request.app.state.search_slots:
+        suggestions, generation = await run_in_threadpool(suggest)
     body = {"query": prefix, "suggestions": [dataclasses.asdict(s) for s in suggestions]}
     return cached_json(request, body, generation)
 

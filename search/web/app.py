@@ -5,6 +5,7 @@ Serve with `search serve`, or `uvicorn --factory search.web.app:create_app`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -150,6 +151,8 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
             engine.watch()
         app.state.engine = engine
         app.state.bodies = api.BodyCache()
+        # Searches beyond the slots wait their turn, in arrival order (Settings).
+        app.state.search_slots = asyncio.Semaphore(settings.search_slots)
         try:
             yield
         finally:

@@ -71,8 +71,9 @@ async def search_page(request: Request) -> Response:
     try:
         search_request: SearchRequest = parse_search(request.query_params, strict=False)
         engine: Engine = request.app.state.engine
-        result = await run_in_threadpool(engine.search, search_request)
-        related = await run_in_threadpool(engine.related, [h.id for h in result.hits])
+        async with request.app.state.search_slots:
+            result = await run_in_threadpool(engine.search, search_request)
+            related = await run_in_threadpool(engine.related, [h.id for h in result.hits])
     except SearchError as exc:
         return error_page(request, exc.status_code, str(exc))
     context = {"form": _form(request), "related": related, **_context(request, pairs, result)}
