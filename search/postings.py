@@ -26,7 +26,7 @@ from search.schema import TEXT_FIELDS
 K1 = 1.2  # BM25 term-frequency saturation (Whoosh's default)
 B = {"title": 0.5, "topic": 0.3, "provider": 0.3}  # short fields: length says less
 B_DEFAULT = 0.75
-CACHE_POSTINGS = 8_000_000  # cached postings and positions (8 bytes each): at most ~64 MB
+CACHE_POSTINGS = 12_000_000  # cached postings and positions (8 bytes each): at most ~96 MB
 # Proximity re-ranking reads these fields' positions for most searches of two words or
 # more: they are decoded with the postings, from the same blocks, instead of a second read.
 POSITION_FIELDS = ("title", "excerpt")

@@ -31,7 +31,7 @@ from search.vocabulary import Vocabulary
 PARSED_CACHE = 2048  # query texts whose parsed tree is kept
 STORED_CACHE = 4096  # documents whose stored fields stay in memory (result pages repeat)
 WARM_MIN_DOCS = 1_000  # a term in fewer documents reads in about a millisecond: not warmed
-WARM_BUDGET = CACHE_POSTINGS // 2  # postings and positions warming may fill
+WARM_BUDGET = CACHE_POSTINGS * 2 // 3  # postings and positions warming may fill
 
 
 class Snapshot:
@@ -87,6 +87,8 @@ class Snapshot:
                     yield from ((field, term) for field in TEXT_FIELDS)
 
         self.vocabulary.prepare()  # "did you mean" builds its index on first use
+        for built_on_first_use in ("topic_sets", "topic_rank", "provider_rank"):
+            getattr(self.columns, built_on_first_use)
         return self.postings.warm(terms(), WARM_MIN_DOCS, WARM_BUDGET, stop)
 
     @property
