@@ -101,6 +101,8 @@ class Server:
                 "--no-access-log",
                 "--log-level",
                 "warning",
+                "--workers",
+                str(workers),
             ],
             env=env,
         )
