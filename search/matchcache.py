@@ -1,11 +1,11 @@
-"""Evaluated ORs of terms, kept per generation: a word searched over every text field.
+"""Evaluated ORs, kept per generation: a word or a phrase searched over every text field.
 
 A plain query word becomes an OR of that word (and, for the last word, its prefix
-expansions) over five fields: adding those postings into the score array is most of
-a search's matching time, and readers repeat the same words. So the summed result of
-each such OR is kept, bounded in bytes: dense arrays when the word is in a quarter of
-the documents or more (zero-copy to use, and smaller than a sparse list by then),
-else the matching documents and their scores.
+expansions) over five fields, a quoted phrase an OR of five phrases: evaluating those
+is most of a search's matching time, and readers repeat the same words. So the result
+of each OR is kept, bounded in bytes: dense arrays when a quarter of the documents or
+more match (zero-copy to use, and smaller than a sparse list by then), else the
+matching documents and their scores.
 """
 
 from __future__ import annotations

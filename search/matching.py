@@ -118,15 +118,15 @@ class Evaluator:
     def _or(self, q: Any, info: Evaluation) -> Match:
         entry = self.ors.get(q)
         if entry is None:
+            # Evaluated once per generation and kept: readers repeat words and phrases.
             part = Evaluation(deadline=info.deadline, limit=info.limit)
             terms = self._flat_terms(q, q.boost, part)
-            if terms is None:
-                info.capped += part.capped  # expansions met before a child that is no term
-                return self._or_children(q, info)
-            # The common case: words (and the last word's prefix) over several fields,
-            # all added into one pair of arrays instead of one pair per term, and kept
-            # for the next search with the same word.
-            match = self._accumulate(terms, part)
+            if terms is not None:
+                # The common case: words (and the last word's prefix) over several
+                # fields, all added into one pair of arrays, not one pair per term.
+                match = self._accumulate(terms, part)
+            else:
+                match = self._or_children(q, part)
             entry = self.ors.put(q, match.mask, match.scores, part.terms, part.capped)
         for fieldname, found in entry.terms.items():
             info.terms.setdefault(fieldname, set()).update(found)
