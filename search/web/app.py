@@ -151,8 +151,7 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
             engine.watch()
         app.state.engine = engine
         app.state.bodies = api.BodyCache()
-        # Searches beyond the slots wait their turn, in arrival order (Settings).
-        app.state.search_slots = asyncio.Semaphore(settings.search_slots)
+        app.state.search_slots = asyncio.Semaphore(settings.search_slots)  # web.turns
         try:
             yield
         finally:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -15,9 +14,10 @@ from starlette.templating import Jinja2Templates
 from search.engine import Engine
 from search.errors import SearchError
 from search.identity import is_web_url
-from search.results import SearchRequest, SearchResult
+from search.results import Hit, SearchRequest, SearchResult
 from search.web import links
 from search.web.requests import parse_search
+from search.web.turns import in_turn
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters["safe_link"] = lambda value: value if value and is_web_url(value) else None
@@ -71,9 +71,12 @@ async def search_page(request: Request) -> Response:
     try:
         search_request: SearchRequest = parse_search(request.query_params, strict=False)
         engine: Engine = request.app.state.engine
-        async with request.app.state.search_slots:
-            result = await run_in_threadpool(engine.search, search_request)
-            related = await run_in_threadpool(engine.related, [h.id for h in result.hits])
+
+        def search() -> tuple[SearchResult, dict[str, list[Hit]]]:
+            result = engine.search(search_request)
+            return result, engine.related([h.id for h in result.hits])
+
+        result, related = await in_turn(request, search)
     except SearchError as exc:
         return error_page(request, exc.status_code, str(exc))
     context = {"form": _form(request), "related": related, **_context(request, pairs, result)}
