@@ -17,7 +17,7 @@ from whoosh.analysis import STOP_WORDS
 from search.schema import TOKEN, stem_word
 
 ANALYSED_TEXTS = 8192  # titles and excerpts whose words are kept by stem (result pages repeat)
-Spans = dict[str, list[tuple[int, int]]]
+Spans = dict[str, tuple[tuple[int, int], ...]]
 _analysed: OrderedDict[str, Spans] = OrderedDict()
 _lock = threading.Lock()
 
@@ -43,11 +43,13 @@ def _spans(text: str) -> Spans:
     words of a text are stemmed once, not once per search that shows it)."""
     spans = _analysed.get(text)
     if spans is None:
-        spans = {}
+        found: dict[str, list[tuple[int, int]]] = {}
         for match in TOKEN.finditer(text):
             lowered = match.group().lower()
             if len(lowered) >= 2 and lowered not in STOP_WORDS:
-                spans.setdefault(stem_word(lowered), []).append(match.span())
+                found.setdefault(stem_word(lowered), []).append(match.span())
+        # Tuples, not lists: the garbage collector stops tracking them (and the dict).
+        spans = {stem: tuple(places) for stem, places in found.items()}
         with _lock:
             _analysed[text] = spans
             if len(_analysed) > ANALYSED_TEXTS:
