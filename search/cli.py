@@ -218,6 +218,8 @@ def serve(index_dir: Path, host: str, port: int, workers: int, cors: tuple[str, 
 
     import uvicorn
 
+    from search.web.listen import listening_socket
+
     # Workers build their own app from the environment (uvicorn's factory mode).
     os.environ["SEARCH_INDEX"] = str(index_dir.resolve())
     if cors:
@@ -226,15 +228,24 @@ def serve(index_dir: Path, host: str, port: int, workers: int, cors: tuple[str, 
         click.echo(
             f"no index in {index_dir} yet: run `search rebuild-index`; serving 503 until then"
         )
+    where: dict[str, Any] = {"host": host, "port": port}
+    if workers > 1:  # uvicorn's own socket for a pool lacks TCP_NODELAY (search.web.listen)
+        try:
+            sock = listening_socket(host, port)
+        except OSError as exc:
+            reason = str(exc.strerror or exc).lower()  # "address already in use", ...
+            click.echo(f"cannot listen on {host}:{port}: {reason}", err=True)
+            raise SystemExit(1) from exc
+        where = {"fd": sock.fileno()}
+        click.echo(f"listening on http://{host}:{sock.getsockname()[1]} with {workers} workers")
     uvicorn.run(
         "search.web.app:create_app",
         factory=True,
-        host=host,
-        port=port,
         workers=workers,
         access_log=True,
         server_header=False,
         **SERVER_LIMITS,
+        **where,
     )
 
 

@@ -9,6 +9,7 @@ Row i describes Whoosh document number i.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import Counter
@@ -107,6 +108,52 @@ def minutes_of(day: date) -> int:
     return int((datetime(day.year, day.month, day.day) - EPOCH).total_seconds() // 60)
 
 
+HEAD_SHARE = 64  # a topic in 1 / HEAD_SHARE of the documents or more is counted by bitset
+
+
+@dataclass(frozen=True)
+class TopicSets:
+    """The topic column arranged for counting: each common topic as a bitset over the
+    documents (counting one is an AND and a popcount of N / 64 words), the rare ones as
+    (document, topic) pairs (counting them costs one lookup per pair)."""
+
+    head: npt.NDArray[np.intp]  # topic ids with a bitset
+    bits: npt.NDArray[np.uint64]  # (len(head), words): packed bits, as np.packbits packs
+    tail_doc: npt.NDArray[np.int32]
+    tail_id: npt.NDArray[np.int32]
+
+
+def _topic_sets(columns: Columns) -> TopicSets:
+    per_topic = np.bincount(columns.topic_id, minlength=len(columns.topics))
+    head = np.flatnonzero(per_topic * HEAD_SHARE >= max(columns.size, 1))
+    rows = []
+    for topic in head:
+        mask = np.zeros(columns.size, np.bool_)
+        mask[columns.topic_doc[columns.topic_id == topic]] = True
+        rows.append(packed_bits(mask))
+    words = (columns.size + 63) // 64
+    bits = np.stack(rows) if rows else np.zeros((0, words), np.uint64)
+    tail = ~np.isin(columns.topic_id, head)
+    return TopicSets(head, bits, columns.topic_doc[tail], columns.topic_id[tail])
+
+
+def packed_bits(mask: BoolArray) -> npt.NDArray[np.uint64]:
+    """Return `mask` as bits in 64-bit words (zero bits past the end)."""
+    packed = np.packbits(mask)
+    padded = np.zeros((len(mask) + 63) // 64 * 8, np.uint8)
+    padded[: len(packed)] = packed
+    return padded.view(np.uint64)
+
+
+def name_order(names: list[str]) -> npt.NDArray[np.intp]:
+    """Return each name's place in the order facets list names by (casefolded, as is)."""
+    rank = np.empty(len(names), np.intp)
+    rank[sorted(range(len(names)), key=lambda i: (names[i].casefold(), names[i]))] = np.arange(
+        len(names)
+    )
+    return rank
+
+
 @dataclass
 class Columns:
     """The loaded columns of one generation, with cached filter masks."""
@@ -156,6 +203,21 @@ class Columns:
                 topic_id=arrays["topic_id"],
             )
 
+    @functools.cached_property
+    def topic_rank(self) -> npt.NDArray[np.intp]:
+        """Return name_order(topics)."""
+        return name_order(self.topics)
+
+    @functools.cached_property
+    def provider_rank(self) -> npt.NDArray[np.intp]:
+        """Return name_order(providers)."""
+        return name_order(self.providers)
+
+    @functools.cached_property
+    def topic_sets(self) -> TopicSets:
+        """Return the topic column arranged for counting (built on first use)."""
+        return _topic_sets(self)
+
     @property
     def size(self) -> int:
         """Return the number of document numbers (deleted ones included)."""
@@ -169,16 +231,18 @@ class Columns:
             mask[self.topic_doc[np.isin(self.topic_id, chosen)]] = True
             return mask
 
-        return self._cached_mask("topic", ids, build)
+        return self._cached_mask("topic", tuple(sorted(ids)), build)
 
     def provider_mask(self, ids: Sequence[int]) -> BoolArray:
         """Return the cached mask of documents from any of the provider ids."""
-        return self._cached_mask("provider", ids, lambda chosen: np.isin(self.provider, chosen))
+        chosen = tuple(sorted(ids))
+        return self._cached_mask("provider", chosen, lambda ids: np.isin(self.provider, ids))
 
     def _cached_mask(
-        self, kind: str, ids: Sequence[int], build: Callable[[tuple[int, ...]], BoolArray]
+        self, kind: str, ids: tuple[int, ...], build: Callable[[tuple[int, ...]], BoolArray]
     ) -> BoolArray:
-        key = (kind, tuple(sorted(ids)))
+        """Return the mask `build(ids)` of kind `kind`, built once (the cache is bounded)."""
+        key = (kind, ids)
         mask = self._masks.get(key)
         if mask is None:
             mask = build(key[1])
@@ -190,10 +254,17 @@ class Columns:
         return mask
 
     def date_mask(self, start: date | None, end: date | None) -> BoolArray:
-        """Return the mask of dated documents published on days start..end (inclusive)."""
-        mask: BoolArray = np.not_equal(self.published, NO_DATE)
-        if start is not None:
-            mask &= self.published >= minutes_of(start)
-        if end is not None:
-            mask &= self.published < minutes_of(end) + 24 * 60
-        return mask
+        """Return the (cached) mask of dated documents published on days start..end
+        (inclusive)."""
+
+        def build(bounds: tuple[int, ...]) -> BoolArray:
+            mask: BoolArray = np.not_equal(self.published, NO_DATE)
+            if start is not None:
+                mask &= self.published >= minutes_of(start)
+            if end is not None:
+                mask &= self.published < minutes_of(end) + 24 * 60
+            return mask
+
+        # The ordinals, with -1 for an open end, name the period for the cache.
+        bounds = (start.toordinal() if start else -1, end.toordinal() if end else -1)
+        return self._cached_mask("date", bounds, build)

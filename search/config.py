@@ -18,15 +18,17 @@ class Settings:
     index_dir: Path = Path(DEFAULT_INDEX)
     cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser
     result_cache: bool = True  # keep answers per generation (SEARCH_RESULT_CACHE=0: off)
+    search_slots: int = 1  # searches a server worker runs at once (search.web.turns)
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Return settings from SEARCH_SEEDS, SEARCH_INDEX and SEARCH_CORS_ORIGINS (comma-
-        separated), else the defaults."""
+        """Return settings from SEARCH_SEEDS, SEARCH_INDEX, SEARCH_CORS_ORIGINS (comma-
+        separated), SEARCH_RESULT_CACHE and SEARCH_SLOTS, else the defaults."""
         origins = os.environ.get("SEARCH_CORS_ORIGINS", "")
         return cls(
             seeds_dir=Path(os.environ.get("SEARCH_SEEDS") or DEFAULT_SEEDS),
             index_dir=Path(os.environ.get("SEARCH_INDEX") or DEFAULT_INDEX),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             result_cache=os.environ.get("SEARCH_RESULT_CACHE", "1") != "0",
+            search_slots=max(1, int(os.environ.get("SEARCH_SLOTS") or 1)),
         )

@@ -74,8 +74,9 @@ class Engine:
             return snapshot
         return self._refresh(blocking=snapshot is None)
 
-    def _refresh(self, blocking: bool) -> Snapshot:
-        """Open the generation CURRENT names if it is new; return the snapshot in use."""
+    def _refresh(self, blocking: bool, warm: bool = False) -> Snapshot:
+        """Open the generation CURRENT names if it is new (and `warm` it before switching
+        to it, when replacing one); return the snapshot in use."""
         if not self._switch.acquire(blocking=blocking):
             return self._snapshot  # type: ignore[return-value]  # another thread is switching
         try:
@@ -92,6 +93,9 @@ class Engine:
                     if self._snapshot is None:
                         raise IndexMissing(self.index_dir) from exc
                     return self._snapshot
+                if warm and self._snapshot is not None:  # the old generation serves meanwhile
+                    with contextlib.suppress(Exception):  # only an optimisation: never fatal
+                        fresh.warm(self._stop.is_set)
                 old, self._snapshot = self._snapshot, fresh
                 if old is not None:
                     old.retire()
@@ -99,15 +103,24 @@ class Engine:
         finally:
             self._switch.release()
 
+    def warm(self) -> int:
+        """Read the commonest words' postings of the current generation now, rather than
+        in the first searches that need them (servers, before serving); return how many
+        terms were read (0 without an index)."""
+        with contextlib.suppress(IndexMissing), self.snapshot() as snapshot:
+            return snapshot.warm(self._stop.is_set)
+        return 0
+
     def watch(self, interval: float = WATCH_INTERVAL) -> None:
-        """Open new generations in a background thread, so no request waits for one."""
+        """Open (and warm) new generations in a background thread, so no request waits
+        for one."""
         if self._watcher is not None:
             return
 
         def loop() -> None:
             while not self._stop.is_set():
                 with contextlib.suppress(IndexMissing):
-                    self._refresh(blocking=True)
+                    self._refresh(blocking=True, warm=True)
                 self._stop.wait(interval)
 
         self._watcher = threading.Thread(target=loop, name="generation-watcher", daemon=True)

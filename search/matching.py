@@ -18,7 +18,9 @@ import numpy.typing as npt
 from whoosh import query as wq
 
 from search.errors import SearchTimeout
-from search.postings import POSITION_SPAN, PostingCache
+from search.matchcache import OrCache
+from search.phrases import phrase_documents
+from search.postings import PostingCache
 
 MAX_EXPANSION = 256  # terms one wildcard, prefix or fuzzy term may expand to
 
@@ -58,6 +60,7 @@ class Evaluator:
         self.alive = alive
         self.size = int(alive.shape[0])
         self.searcher_factory = searcher_factory  # () -> context manager giving a searcher
+        self.ors = OrCache(self.size)
 
     def evaluate(self, q: Any, info: Evaluation) -> Match:
         """Return the Match of query `q`, restricted to live documents."""
@@ -113,11 +116,24 @@ class Evaluator:
         return Match(mask, scores)
 
     def _or(self, q: Any, info: Evaluation) -> Match:
-        terms = self._flat_terms(q, q.boost, info)
-        if terms is not None:
-            # The common case: words (and the last word's prefix) over several fields,
-            # all added into one pair of arrays instead of one pair per term.
-            return self._accumulate(terms, info)
+        entry = self.ors.get(q)
+        if entry is None:
+            # Evaluated once per generation and kept: readers repeat words and phrases.
+            part = Evaluation(deadline=info.deadline, limit=info.limit)
+            terms = self._flat_terms(q, q.boost, part)
+            if terms is not None:
+                # The common case: words (and the last word's prefix) over several
+                # fields, all added into one pair of arrays, not one pair per term.
+                match = self._accumulate(terms, part)
+            else:
+                match = self._or_children(q, part)
+            entry = self.ors.put(q, match.mask, match.scores, part.terms, part.capped)
+        for fieldname, found in entry.terms.items():
+            info.terms.setdefault(fieldname, set()).update(found)
+        info.capped += entry.capped
+        return Match(*self.ors.arrays(entry))
+
+    def _or_children(self, q: Any, info: Evaluation) -> Match:
         mask = np.zeros(self.size, np.bool_)
         scores = np.zeros(self.size, np.float32)
         for child in q.subqueries:
@@ -162,19 +178,12 @@ class Evaluator:
     def _terms(self, fieldname: str, terms: list[str], boost: float, info: Evaluation) -> Match:
         return self._accumulate([(fieldname, term, boost) for term in terms], info)
 
-    def phrase_documents(self, fieldname: str, words: list[str]) -> npt.NDArray[np.int64]:
-        """Return the (sorted, unique) documents where `words` follow each other in a field."""
-        keys = self.postings.positions(fieldname, words[0])
-        for word in words[1:]:
-            if not len(keys):
-                break
-            following = self.postings.positions(fieldname, word)
-            wanted = keys + 1
-            at = np.searchsorted(following, wanted)
-            found = at < len(following)
-            found[found] = following[at[found]] == wanted[found]
-            keys = wanted[found]
-        return np.unique(keys // POSITION_SPAN)
+    def phrase_documents(
+        self, fieldname: str, words: list[str], within: npt.NDArray[np.int64] | None = None
+    ) -> npt.NDArray[np.int64]:
+        """Return the (sorted, unique) documents where `words` follow each other in a
+        field; only documents of `within` (sorted) are looked at when it is given."""
+        return phrase_documents(self.postings, fieldname, words, within)
 
     def _phrase(self, q: Any, info: Evaluation) -> Match:
         """Documents where the words follow each other; scored as the sum of the words."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import numpy as np
@@ -19,14 +20,17 @@ import numpy.typing as npt
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
+from search.blocks import read_term
 from search.schema import TEXT_FIELDS
 
 K1 = 1.2  # BM25 term-frequency saturation (Whoosh's default)
 B = {"title": 0.5, "topic": 0.3, "provider": 0.3}  # short fields: length says less
 B_DEFAULT = 0.75
-CACHE_POSTINGS = 8_000_000  # cached postings and positions (8 bytes each): at most ~64 MB
+CACHE_POSTINGS = 12_000_000  # cached postings and positions (8 bytes each): at most ~96 MB
+# Proximity re-ranking reads these fields' positions for most searches of two words or
+# more: they are decoded with the postings, from the same blocks, instead of a second read.
+POSITION_FIELDS = ("title", "excerpt")
 
-POSITION_SPAN = 1 << 32  # positions are uint32, so document * span + position never collides
 Docs = npt.NDArray[np.int32]
 Scores = npt.NDArray[np.float32]
 
@@ -47,6 +51,7 @@ class PostingCache:
         self.documents = live
         self._cache: OrderedDict[tuple[str, str, str], tuple[Any, ...]] = OrderedDict()
         self._cached = 0
+        self.closed = False  # set (under the lock) when the reader is closed
 
     def doc_frequency(self, field: str, term: str) -> int:
         """Return how many documents hold `term` in `field`."""
@@ -55,16 +60,10 @@ class PostingCache:
 
     def get(self, field: str, term: str) -> tuple[Docs, Scores]:
         """Return (sorted document numbers, BM25 contribution) of `term` in `field`."""
-        key = ("bm25", field, term)
-        hit = self._cache.get(key)
+        hit = self._cache.get(("bm25", field, term))
         if hit is None:
             with self.lock:
-                hit = self._cache.get(key)
-                if hit is None:
-                    docs, weights = self._read(field, term)
-                    frequency = int(self.reader.doc_frequency(field, term))
-                    hit = (docs, self._bm25(field, frequency, docs, weights))
-                    self._remember(key, hit, len(docs))
+                hit = self._load(field, term, field in POSITION_FIELDS)[0]
         return cast(tuple[Docs, Scores], hit)
 
     def positions(self, field: str, term: str) -> npt.NDArray[np.int64]:
@@ -72,16 +71,58 @@ class PostingCache:
 
         Two words are adjacent in a document exactly when key + 1 of the first is a key
         of the second, so phrases become sorted lookups over these arrays."""
-        key = ("positions", field, term)
-        hit = self._cache.get(key)
+        hit = self._cache.get(("positions", field, term))
         if hit is None:
             with self.lock:
-                hit = self._cache.get(key)
-                if hit is None:
-                    keys = self._read_positions(field, term)
-                    hit = (keys,)
-                    self._remember(key, hit, len(keys))
+                hit = self._load(field, term, True)[1]
+        assert hit is not None
         return cast(npt.NDArray[np.int64], hit[0])
+
+    def warm(
+        self, terms: Iterable[tuple[str, str]], min_docs: int, budget: int, stop: Callable[[], bool]
+    ) -> int:
+        """Load those of `terms` (field, term) held by at least `min_docs` documents, in
+        turn, until `budget` postings and positions are cached or stop() says so; return
+        how many were read."""
+        loaded = 0
+        for field, term in terms:
+            if self._cached >= budget or stop():
+                break
+            with self.lock:  # taken per term, so searches slip in between
+                if self.closed:
+                    break
+                if ("bm25", field, term) in self._cache:
+                    continue
+                if self.reader.doc_frequency(field, term) >= min_docs:
+                    self._load(field, term, field in POSITION_FIELDS)
+                    loaded += 1
+        return loaded
+
+    def _load(
+        self, field: str, term: str, with_positions: bool
+    ) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
+        """Return the (docs, scores) of a term and its (position keys,) if asked (else
+        None), reading what is not cached from Whoosh, each block once (caller holds
+        the lock)."""
+        bm25_key, positions_key = ("bm25", field, term), ("positions", field, term)
+        bm25, positions = self._cache.get(bm25_key), self._cache.get(positions_key)
+        if bm25 is not None and (positions is not None or not with_positions):
+            return bm25, positions
+        parts = read_term(self.reader, field, term, want_values=with_positions)
+        if bm25 is None:
+            docs = np.zeros(0, np.int32)
+            weights = np.zeros(0, np.float32)
+            if parts:
+                docs = np.concatenate([p.ids + offset for p, offset in parts]).astype(np.int32)
+                weights = np.concatenate([p.weights for p, _ in parts])
+            frequency = int(self.reader.doc_frequency(field, term))
+            bm25 = (docs, self._bm25(field, frequency, docs, weights))
+            self._remember(bm25_key, bm25, len(docs))
+        if with_positions and positions is None:
+            keys = [p.position_keys(offset) for p, offset in parts]
+            positions = (np.concatenate(keys) if keys else np.zeros(0, np.int64),)
+            self._remember(positions_key, positions, len(positions[0]))
+        return bm25, positions
 
     def _remember(self, key: tuple[str, str, str], value: tuple[Any, ...], size: int) -> None:
         """Cache `value` (caller holds the lock), evicting the least recently added."""
@@ -93,53 +134,12 @@ class PostingCache:
             _, old = self._cache.popitem(last=False)
             self._cached -= len(old[0])
 
-    def _read_positions(self, field: str, term: str) -> npt.NDArray[np.int64]:
-        parts: list[npt.NDArray[np.int64]] = []
-        for segment, offset in self.reader.leaf_readers():
-            if (field, term) not in segment:
-                continue
-            matcher = segment.postings(field, term)
-            while matcher.is_active():
-                if hasattr(matcher, "_read_values") and hasattr(matcher, "_next_block"):
-                    matcher._read_ids()
-                    matcher._read_values()
-                    ids, values = list(matcher._ids), list(matcher._values)
-                    matcher._next_block()
-                else:
-                    ids, values = [matcher.id()], [matcher.value()]
-                    matcher.next()
-                counts = np.fromiter(((len(v) - 4) // 4 for v in values), np.int64, len(values))
-                raw = np.frombuffer(b"".join(v[4:] for v in values), dtype="<u4")
-                docs = np.repeat(np.asarray(ids, dtype=np.int64) + offset, counts)
-                parts.append(docs * POSITION_SPAN + raw.astype(np.int64))
-        if not parts:
-            return np.zeros(0, np.int64)
-        return np.concatenate(parts)
-
     def _bm25(self, field: str, frequency: int, docs: Docs, tf: Scores) -> Scores:
         idf = math.log(self.documents / (frequency + 1)) + 1.0
         b = B.get(field, B_DEFAULT)
         norm = K1 * ((1.0 - b) + b * self.lengths[field][docs] / self.average[field])
         scores: Scores = (idf * (tf * (K1 + 1.0)) / (tf + norm)).astype(np.float32)
         return scores
-
-    def _read(self, field: str, term: str) -> tuple[Docs, Scores]:
-        """Read every posting of the term from each segment (caller holds the lock)."""
-        id_parts: list[Any] = []
-        weight_parts: list[Any] = []
-        for segment, offset in self.reader.leaf_readers():
-            if (field, term) not in segment:
-                continue
-            matcher = segment.postings(field, term)
-            ids, weights = _drain(matcher)
-            id_parts.append(np.asarray(ids, dtype=np.int64) + offset)
-            weight_parts.append(np.asarray(weights, dtype=np.float32))
-        if not id_parts:
-            return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        return (
-            np.concatenate(id_parts).astype(np.int32),
-            np.concatenate(weight_parts).astype(np.float32),
-        )
 
 
 _BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
@@ -169,24 +169,3 @@ def field_lengths(reader: Any, name: str, size: int) -> npt.NDArray[np.float32]:
     return np.fromiter(
         (reader.doc_field_length(n, name, 0) or 0 for n in range(size)), np.float32, size
     )
-
-
-def _drain(matcher: Any) -> tuple[list[int], list[float]]:
-    """Return all (ids, weights) of a leaf matcher, a block at a time where Whoosh allows."""
-    ids: list[int] = []
-    weights: list[float] = []
-    blockwise = all(
-        hasattr(matcher, name) for name in ("_read_ids", "_read_weights", "_next_block")
-    )
-    while matcher.is_active():
-        if blockwise:
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
-            matcher._next_block()
-        else:
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-    return ids, weights

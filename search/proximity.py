@@ -58,22 +58,24 @@ def rerank(
     numbers: npt.NDArray[np.int64],
     scores: npt.NDArray[np.float32],
     stems: list[str],
-    adjacent: Callable[[str, list[str]], npt.NDArray[np.int64]],
+    adjacent: Callable[[str, list[str], npt.NDArray[np.int64]], npt.NDArray[np.int64]],
     fresh: npt.NDArray[np.float32] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """Return the window (numbers, scores) re-ordered with proximity bonuses added, and
     the recency bonus when RECENCY_BONUS is on (`fresh`: freshness() of the window).
 
-    `adjacent(field, [a, b])` gives the documents where word a is followed by word b."""
+    `adjacent(field, [a, b], docs)` gives the documents of `docs` (sorted) where word a
+    is followed by word b."""
     if (len(stems) < 2 and fresh is None) or len(numbers) < 2:
         return numbers, scores
     share = np.zeros(len(numbers), np.float32)
     if fresh is not None:
         share += RECENCY_BONUS * fresh
     pairs = list(itertools.pairwise(stems))
+    window = np.sort(numbers)
     for field, bonus in (("title", TITLE_BONUS), ("excerpt", EXCERPT_BONUS)):
         for first, second in pairs:
-            together = adjacent(field, [first, second])
+            together = adjacent(field, [first, second], window)
             share += bonus * np.isin(numbers, together) / len(pairs)
     boosted = (scores + float(scores.max()) * share).astype(np.float32)
     order = np.argsort(-boosted, kind="stable")  # stable: ties keep the BM25 order

@@ -11,24 +11,28 @@ import contextlib
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
+from whoosh.analysis import STOP_WORDS
 from whoosh.searching import Searcher
 
 from search.columns import Columns
 from search.facets import provider_counts, topic_counts
 from search.generations import read_meta
 from search.matching import Evaluator
-from search.postings import PostingCache
+from search.postings import CACHE_POSTINGS, PostingCache
 from search.querying import build_parser, parse
+from search.schema import TEXT_FIELDS, stem_word
+from search.storage import MappedStorage
 from search.stories import Stories
 from search.vocabulary import Vocabulary
 
 PARSED_CACHE = 2048  # query texts whose parsed tree is kept
 STORED_CACHE = 4096  # documents whose stored fields stay in memory (result pages repeat)
+WARM_MIN_DOCS = 1_000  # a term in fewer documents reads in about a millisecond: not warmed
+WARM_BUDGET = CACHE_POSTINGS * 2 // 3  # postings and positions warming may fill
 
 
 class Snapshot:
@@ -38,7 +42,7 @@ class Snapshot:
         self.folder = folder
         self.name = folder.name
         self.meta = read_meta(folder)
-        self.index = whoosh_index.open_dir(str(folder))
+        self.index = MappedStorage(str(folder)).open_index()
         self.reader = self.index.reader()
         try:
             self.columns = Columns.load(folder)
@@ -69,6 +73,31 @@ class Snapshot:
         """Return the generation's stories (loaded on first use: only grouped searches and
         document pages need them)."""
         return Stories.load(self.folder, self.columns.alive)
+
+    def warm(self, stop: Callable[[], bool] = lambda: False) -> int:
+        """Read the postings of the commonest words before any search needs them; return
+        how many terms were read.
+
+        A common word's postings take tens of milliseconds to read from Whoosh, and a
+        server answers one search at a time per core: every search queued behind the
+        first one to need them would wait too. Rare words read in about a millisecond."""
+        words = sorted(self.vocabulary.counts.items(), key=lambda item: (-item[1], item[0]))
+
+        def terms() -> Iterator[tuple[str, str]]:
+            seen: set[str] = set()
+            for word, count in words:
+                if count < WARM_MIN_DOCS:
+                    return  # a word seen this rarely is in fewer documents still
+                term = stem_word(word)
+                if word not in STOP_WORDS and term not in seen:
+                    seen.add(term)
+                    yield from ((field, term) for field in TEXT_FIELDS)
+
+        self.vocabulary.prepare()  # "did you mean" builds its index on first use
+        for built_on_first_use in ("topic_sets", "topic_rank", "provider_rank"):
+            getattr(self.columns, built_on_first_use)
+        self.stories  # noqa: B018 (the page groups by story: load them before it asks)
+        return self.postings.warm(terms(), WARM_MIN_DOCS, WARM_BUDGET, stop)
 
     @property
     def documents(self) -> int:
@@ -141,5 +170,6 @@ class Snapshot:
 
     def _close(self) -> None:
         with self.postings.lock:
+            self.postings.closed = True
             self.reader.close()
             self.index.close()

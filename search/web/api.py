@@ -18,6 +18,7 @@ from search.errors import BadQuery
 from search.params import CONTROL, parse_int
 from search.results import SearchRequest, SearchResult
 from search.web.requests import SUGGEST_PARAMS, check_names, parse_search
+from search.web.turns import in_turn
 
 MAX_SUGGESTIONS = 20
 
@@ -99,7 +100,7 @@ async def search_api(request: Request) -> Response:
     generation = engine.generation_name() or ""
     parts = cache.get((generation, search_request)) if engine.cache_enabled else None
     if parts is None:
-        result = await run_in_threadpool(engine.search, search_request)
+        result = await in_turn(request, lambda: engine.search(search_request))
         generation = result.generation
         store = cache if engine.cache_enabled else BodyCache()
         parts = store.put((generation, search_request), result)
@@ -128,7 +129,7 @@ async def suggest_api(request: Request) -> Response:
         with engine.snapshot() as snapshot:
             return engine.suggest(prefix, limit, snapshot=snapshot), snapshot.name
 
-    suggestions, generation = await run_in_threadpool(suggest)
+    suggestions, generation = await in_turn(request, suggest)
     body = {"query": prefix, "suggestions": [dataclasses.asdict(s) for s in suggestions]}
     return cached_json(request, body, generation)
 

@@ -5,6 +5,7 @@ Serve with `search serve`, or `uvicorn --factory search.web.app:create_app`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -146,9 +147,11 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = Engine.open(settings.index_dir, cache=settings.result_cache)
         if watch:
+            engine.warm()  # before the first request, so no request queues behind it
             engine.watch()
         app.state.engine = engine
         app.state.bodies = api.BodyCache()
+        app.state.search_slots = asyncio.Semaphore(settings.search_slots)  # web.turns
         try:
             yield
         finally:

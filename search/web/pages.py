@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -18,6 +17,7 @@ from search.identity import is_web_url
 from search.results import SearchRequest, SearchResult
 from search.web import links
 from search.web.requests import parse_search
+from search.web.turns import in_turn
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters["safe_link"] = lambda value: value if value and is_web_url(value) else None
@@ -88,7 +88,7 @@ async def search_page(request: Request) -> Response:
     try:
         search_request: SearchRequest = parse_search(request.query_params, strict=False)
         engine: Engine = request.app.state.engine
-        result = await run_in_threadpool(engine.search, search_request)
+        result = await in_turn(request, lambda: engine.search(search_request))
     except SearchError as exc:
         return error_page(request, exc.status_code, str(exc))
     context = {"form": _form(request), **_context(request, pairs, result)}
