@@ -42,7 +42,12 @@ def page_leaders(
     """Return the leaders of stories start..end (0-based) in the ranked order of `final`."""
     labels = snapshot.stories.labels
     matched = int(np.count_nonzero(final))
-    stories = int(np.count_nonzero(np.bincount(labels[final], minlength=1)))
+    matching = labels[final]
+    # Distinct labels: sorting a few is cheaper than a count array over every document.
+    if len(matching) < len(labels) // 8:
+        stories = len(np.unique(matching))
+    else:
+        stories = int(np.count_nonzero(np.bincount(matching)))
     wanted = 2 * end + 16
     while True:
         numbers, scores = ranked(min(wanted, matched))
@@ -68,6 +73,8 @@ def story_group(
     like the search (score, then newest, for relevance; date otherwise)."""
     stories = snapshot.stories
     label = int(stories.labels[leader])
+    if stories.sizes[label] == 1:  # most documents are a story of one: nothing to gather
+        return StoryGroup(id=str(snapshot.stored(leader)["id"]), size=1, more_count=0, more=[])
     members = stories.members(label).astype(np.int64)
     others = members[final[members] & (members != leader)]
     scores = match.scores[others] if match is not None else np.zeros(len(others), dtype=np.float32)
