@@ -98,6 +98,13 @@ def _month_code(minutes: IntArray) -> npt.NDArray[np.int32]:
     return months
 
 
+def date_key(published: IntArray, oldest: bool = False) -> IntArray:
+    """Return sort keys that put dated documents newest first (or oldest first) and
+    undated ones last."""
+    dated = published != NO_DATE
+    return np.where(dated, published if oldest else -published, np.iinfo(np.int64).max)
+
+
 def month_label(code: int) -> str:
     """Return 'YYYY-MM' for a month code."""
     return f"{1970 + code // 12:04d}-{code % 12 + 1:02d}"
@@ -175,12 +182,9 @@ class Columns:
 
     def __post_init__(self) -> None:
         self.month = _month_code(self.published)
-        dated = self.published != NO_DATE
         # Undated documents go last in both orders; ties keep document order.
-        newest_key = np.where(dated, -self.published, np.iinfo(np.int64).max)
-        oldest_key = np.where(dated, self.published, np.iinfo(np.int64).max)
-        self.newest_first = np.argsort(newest_key, kind="stable")
-        self.oldest_first = np.argsort(oldest_key, kind="stable")
+        self.newest_first = np.argsort(date_key(self.published), kind="stable")
+        self.oldest_first = np.argsort(date_key(self.published, oldest=True), kind="stable")
         self.topic_index = {name.casefold(): n for n, name in enumerate(self.topics)}
         self.provider_index = {name.casefold(): n for n, name in enumerate(self.providers)}
         self._masks = {}

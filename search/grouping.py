@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from search.columns import NO_DATE
+from search.columns import date_key
 from search.hits import make_hit
 from search.matching import Match
 from search.results import Hit, StoryGroup
@@ -41,8 +41,8 @@ def page_leaders(
 ) -> Leaders:
     """Return the leaders of stories start..end (0-based) in the ranked order of `final`."""
     labels = snapshot.stories.labels
-    matched = int(np.count_nonzero(final))
     matching = labels[final]
+    matched = len(matching)
     # Distinct labels: sorting a few is cheaper than a count array over every document.
     if len(matching) < len(labels) // 8:
         stories = len(np.unique(matching))
@@ -79,13 +79,12 @@ def story_group(
     others = members[final[members] & (members != leader)]
     scores = match.scores[others] if match is not None else np.zeros(len(others), dtype=np.float32)
     published = snapshot.columns.published[others]
-    undated_last = np.where(published != NO_DATE, published, np.iinfo(np.int64).max)
     if sort == "relevance" and match is not None:
         order = np.lexsort((others, -published, -scores))
     elif sort == "oldest":
-        order = np.lexsort((others, undated_last))
+        order = np.lexsort((others, date_key(published, oldest=True)))
     else:
-        order = np.lexsort((others, np.where(published != NO_DATE, -published, undated_last)))
+        order = np.lexsort((others, date_key(published)))
     shown: list[Hit] = [
         make_hit(snapshot.stored(int(others[i])), float(scores[i]), terms)
         for i in order[:MORE_SHOWN]

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from search.columns import NO_DATE
+from search.columns import date_key
 from search.highlight import highlight
 from search.results import DocumentDetail, Highlights, Hit, Provider, StoryCoverage
 from search.snapshot import Snapshot
@@ -75,8 +75,7 @@ def story_coverage(snapshot: Snapshot, number: int, limit: int = 100) -> StoryCo
     members = stories.members(label).astype(np.int64)
     others = members[snapshot.columns.alive[members] & (members != number)]
     published = snapshot.columns.published[others]
-    key = np.where(published != NO_DATE, -published, np.iinfo(np.int64).max)
-    ordered = others[np.lexsort((others, key))][:limit]
+    ordered = others[np.lexsort((others, date_key(published)))][:limit]
     return StoryCoverage(
         id=str(snapshot.stored(label)["id"]),
         size=int(stories.sizes[label]),

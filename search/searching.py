@@ -116,8 +116,9 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         ]
     facet_lists = _facets(columns, request, base, f) if request.facets else _no_facets()
     suggestion = None
-    if match is not None and request.like is None and (documents or total) < SUGGEST_BELOW:
-        suggestion = _did_you_mean(snapshot, request, documents or total, f)
+    matched = total if documents is None else documents  # did-you-mean counts documents
+    if match is not None and request.like is None and matched < SUGGEST_BELOW:
+        suggestion = _did_you_mean(snapshot, request, matched, f)
     return SearchResult(
         query=text,
         total=total,
