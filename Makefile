@@ -21,8 +21,8 @@ demo: install
 	$(BIN)/search serve --index index --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check search tests
-	$(BIN)/ruff format --check search tests
+	$(BIN)/ruff check search tests benchmarks
+	$(BIN)/ruff format --check search tests benchmarks
 
 typecheck: install
 	$(BIN)/mypy
@@ -33,7 +33,7 @@ pytest: install
 test: lint typecheck pytest
 
 bench: install
-	$(BIN)/python -m search.bench build --sizes 10000,100000
+	$(BIN)/python -m benchmarks build --sizes 10000,100000
 
 clean:
 	rm -rf index/g-* index/CURRENT index/.lock .pytest_cache .mypy_cache .ruff_cache

@@ -1,8 +1,8 @@
 """Full-text search for news archives: seed files in, ranked faceted search out."""
 
-from search.documents import Article
 from search.errors import SearchError
-from search.indexer import IndexReport, build_index
+from search.local.store.build import IndexReport, build_index
+from search.model import Article
 
 __version__ = "0.1.0"
 

@@ -9,11 +9,12 @@ from typing import Any
 
 import click
 
-from search import __version__, generations
+from search import __version__
 from search.config import DEFAULT_INDEX, DEFAULT_SEEDS
-from search.engine import Engine
 from search.errors import BadQuery, IndexMissing, SearchError
-from search.indexer import IndexReport, build_index
+from search.local.backend import Engine
+from search.local.store import generations
+from search.local.store.build import IndexReport, build_index
 from search.params import search_request
 from search.results import SORTS, SearchResult
 

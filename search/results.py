@@ -26,7 +26,7 @@ class SearchRequest:
     page: int = 1
     per_page: int = 10
     facets: bool = True  # False: skip facet counting (lists come back empty)
-    group: bool = False  # True: one hit per story, the others under it (search.grouping)
+    group: bool = False  # True: one hit per story, the others under it (local grouping)
     like: str | None = None  # a document id: search for documents like it instead of q
 
     @property

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from search import generations
 from search.cli import cli
-from search.engine import Engine
-from search.indexer import IndexReport, build_index
+from search.local.backend import Engine
+from search.local.store import generations
+from search.local.store.build import IndexReport, build_index
 from search.params import search_request
 
 WriteSeed = Callable[..., Path]

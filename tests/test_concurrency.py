@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from search.engine import Engine
-from search.generator import write_corpus
-from search.indexer import build_index
+from benchmarks.generator import write_corpus
+from search.local.backend import Engine
+from search.local.store.build import build_index
 from search.results import SearchRequest
 
 REQUESTS = [

@@ -19,11 +19,12 @@ from typing import Any
 import pytest
 import yaml
 
-from search import generations
-from search.corpus import SeedFile, SkippedFile, discover, merge, parse_files
-from search.documents import MAX_FILE_BYTES, Article, ParsedFile
 from search.identity import doc_id
-from search.indexer import IndexReport, build_index
+from search.ingest.corpus import SeedFile, discover, merge, parse_files
+from search.ingest.frontmatter import MAX_FILE_BYTES
+from search.local.store import generations
+from search.local.store.build import IndexReport, build_index
+from search.model import Article, ParsedFile, SkippedFile
 
 MIB = 1024 * 1024
 

@@ -25,11 +25,12 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.query import Term
 
-from search import generations, writers
-from search.corpus import PARALLEL_MIN_FILES, discover, merge, parse_files
-from search.documents import ParsedFile
-from search.generator import write_corpus
-from search.indexer import build_index
+from benchmarks.generator import write_corpus
+from search.ingest.corpus import PARALLEL_MIN_FILES, discover, merge, parse_files
+from search.local.store import generations
+from search.local.store import segments as writers
+from search.local.store.build import build_index
+from search.model import ParsedFile
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists() or not hasattr(os, "fork"),
@@ -50,7 +51,7 @@ KILL_AT = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from search.indexer import build_index
+    from search.local.store.build import build_index
 
     stage, seeds, index, incremental = sys.argv[1:5]
 
@@ -70,7 +71,7 @@ WAIT_AT_LOCKED = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from search.indexer import build_index
+    from search.local.store.build import build_index
 
     seeds, index, ready, release = map(Path, sys.argv[1:5])
 

@@ -31,9 +31,9 @@ from http_support import Server, running_server
 from process_support import Build, start_build, wait_for_no_leftovers
 from starlette.datastructures import QueryParams
 
-from search.engine import Engine
-from search.generations import current_generation, is_generation_name
-from search.generator import write_corpus
+from benchmarks.generator import write_corpus
+from search.local.backend import Engine
+from search.local.store.generations import current_generation, is_generation_name
 from search.web.requests import parse_search
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")

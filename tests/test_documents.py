@@ -19,9 +19,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import generations
-from search.corpus import SkippedFile, discover, merge, parse_files
-from search.documents import (
+from search.errors import SeedError
+from search.ingest.corpus import discover, merge, parse_files
+from search.ingest.frontmatter import (
     MAX_EXCERPT_CHARS,
     MAX_FILE_BYTES,
     MAX_TITLE_CHARS,
@@ -29,8 +29,9 @@ from search.documents import (
     ParsedFile,
     parse_seed_bytes,
 )
-from search.errors import SeedError
-from search.indexer import build_index
+from search.local.store import generations
+from search.local.store.build import build_index
+from search.model import SkippedFile
 
 MIB = 1024 * 1024
 MARKER = b"@MARKER@"  # replaced by a path under tmp_path: the file a YAML exploit would create

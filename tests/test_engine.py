@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from whoosh import index as whoosh_index
 
-from search.engine import DocumentNotFound, Engine
 from search.errors import BadQuery, IndexMissing, SearchTimeout
-from search.generations import current_generation
-from search.indexer import build_index
+from search.local.backend import DocumentNotFound, Engine
+from search.local.store.build import build_index
+from search.local.store.generations import current_generation
 from search.params import search_request
 from search.results import SearchRequest
 
@@ -318,9 +318,9 @@ def test_last_word_is_also_a_prefix_while_typing(engine: Engine) -> None:
 def test_a_search_past_its_time_limit_is_stopped(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import search.searching
+    import search.local.searching.run
 
-    monkeypatch.setattr(search.searching, "TIME_LIMIT", -1.0)
+    monkeypatch.setattr(search.local.searching.run, "TIME_LIMIT", -1.0)
     with pytest.raises(SearchTimeout) as error:
         engine.search(SearchRequest(q="facial OR chip"))
     assert error.value.status_code == 503

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from search.corpus import discover, merge, parse_files
-from search.documents import Article, ParsedFile
-from search.engine import Engine
-from search.facets import MAX_VALUES
-from search.generator import write_corpus
-from search.indexer import build_index
+from benchmarks.generator import write_corpus
+from search.ingest.corpus import discover, merge, parse_files
+from search.local.backend import Engine
+from search.local.searching.facet_counts import MAX_VALUES
+from search.local.store.build import build_index
+from search.model import Article, ParsedFile
 from search.results import SearchRequest
 
 
@@ -168,7 +168,7 @@ def test_generator_writes_the_same_records_as_files_and_json_lines(tmp_path: Pat
 
     import yaml
 
-    from search.generator import write_jsonl
+    from benchmarks.generator import write_jsonl
 
     write_corpus(tmp_path / "seeds", 40, seed=9)
     write_jsonl(tmp_path / "records.jsonl", 40, seed=9)

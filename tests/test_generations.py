@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from search import generations
 from search.errors import IndexBusy
-from search.indexer import build_index
+from search.local.store import generations
+from search.local.store.build import build_index
 
 WriteSeed = Callable[..., Path]
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,7 +221,7 @@ HOLD_LOCK = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from search.generations import rebuild_lock
+    from search.local.store.generations import rebuild_lock
     with rebuild_lock(Path(sys.argv[1])):
         print("held", flush=True)
         time.sleep(120)

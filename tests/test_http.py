@@ -32,8 +32,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from starlette.routing import Mount, Route
 
+from benchmarks.generator import write_corpus
 from search.config import Settings
-from search.generator import write_corpus
 from search.web.app import create_app
 from search.web.requests import REPEATABLE, SEARCH_PARAMS, SUGGEST_PARAMS
 

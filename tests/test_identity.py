@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import pytest
 
-from search.documents import Article
 from search.identity import canonical_url, doc_id, is_web_url, path_key
+from search.model import Article
 
 HEX16 = re.compile(r"[0-9a-f]{16}")
 

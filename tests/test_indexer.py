@@ -17,14 +17,16 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.qparser import QueryParser
 
-from search import corpus, generations, writers
-from search.corpus import PARALLEL_MIN_FILES, SkippedFile, discover, merge, parse_files
-from search.documents import Article, ParsedFile
+from benchmarks.generator import write_corpus
 from search.errors import BuildError
-from search.generator import write_corpus
 from search.identity import doc_id
-from search.indexer import SCHEMA_VERSION, IndexReport, build_index
-from search.schema import build_schema
+from search.ingest import corpus
+from search.ingest.corpus import PARALLEL_MIN_FILES, discover, merge, parse_files
+from search.local.store import generations
+from search.local.store import segments as writers
+from search.local.store.build import SCHEMA_VERSION, IndexReport, build_index
+from search.local.store.schema import build_schema
+from search.model import Article, ParsedFile, SkippedFile
 
 WriteSeed = Callable[..., Path]
 ROOT = Path(__file__).resolve().parent.parent

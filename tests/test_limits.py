@@ -18,8 +18,8 @@ import httpx
 import pytest
 from http_support import Server, rebuild_index, running_server
 
+from benchmarks.generator import write_corpus
 from search.cli import SERVER_LIMITS
-from search.generator import write_corpus
 
 PROMPT = 5.0  # seconds: a generous bound on "served promptly", never a benchmark
 KEEP_ALIVE = float(SERVER_LIMITS["timeout_keep_alive"])

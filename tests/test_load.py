@@ -24,8 +24,8 @@ import pytest
 from http_support import Server, rebuild_index, running_server
 from starlette.datastructures import QueryParams
 
-from search.engine import Engine
-from search.generator import write_corpus
+from benchmarks.generator import write_corpus
+from search.local.backend import Engine
 from search.web.requests import parse_search
 
 CLIENTS = 8

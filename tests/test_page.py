@@ -30,7 +30,7 @@ from browser_support import (
 )
 from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
 
-from search.indexer import build_index
+from search.local.store.build import build_index
 
 WAIT = 10_000  # ms an expectation may take: a loaded 2-core CI machine
 SHOTS = ROOT / "artifacts" / "screenshots"

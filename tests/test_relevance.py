@@ -1,5 +1,5 @@
 """The relevance evaluation: its metrics by hand, the judged set against the real corpus,
-the split, and one whole run of `python -m search.bench relevance` (a few seconds)."""
+the split, and one whole run of `python -m benchmarks relevance` (a few seconds)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from search import postings, proximity, schema
-from search.bench import relevance
-from search.bench.judgments import (
+from benchmarks import relevance
+from benchmarks.judgments import (
     HELD_OUT,
     JUDGMENTS,
     KINDS,
@@ -25,7 +24,7 @@ from search.bench.judgments import (
     load_documents,
     load_queries,
 )
-from search.bench.relevance import (
+from benchmarks.relevance import (
     dcg,
     fts5_match,
     ndcg_at,
@@ -33,10 +32,13 @@ from search.bench.relevance import (
     recall_at,
     reciprocal_rank,
 )
-from search.documents import Article
-from search.engine import Engine
 from search.identity import doc_id
-from search.indexer import build_index
+from search.local.backend import Engine
+from search.local.searching import postings
+from search.local.searching import ranking as proximity
+from search.local.store import schema
+from search.local.store.build import build_index
+from search.model import Article
 from search.params import search_request
 
 # --- metrics against values computed by hand --------------------------------------------

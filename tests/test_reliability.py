@@ -16,10 +16,10 @@ from http_support import SEARCH_KEYS, running_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.engine import Engine
-from search.generations import current_generation
-from search.generator import write_corpus
-from search.indexer import build_index
+from benchmarks.generator import write_corpus
+from search.local.backend import Engine
+from search.local.store.build import build_index
+from search.local.store.generations import current_generation
 from search.results import SearchRequest
 
 # Run a build whose files may not grow past a limit: RLIMIT_FSIZE makes the write that

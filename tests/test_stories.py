@@ -18,13 +18,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from search.engine import Engine
-from search.generations import current_generation
-from search.indexer import build_index
-from search.params import search_request
-from search.results import Hit, SearchResult
-from search.similar import like_query
-from search.stories import (
+from search.local.backend import Engine
+from search.local.searching.more_like_this import like_query
+from search.local.store.build import build_index
+from search.local.store.generations import current_generation
+from search.local.store.stories import (
     SAME_STORY_WITHIN,
     STORIES,
     TITLE_SIMILARITY,
@@ -32,6 +30,8 @@ from search.stories import (
     find_stories,
     title_words,
 )
+from search.params import search_request
+from search.results import Hit, SearchResult
 
 DAY = datetime(2024, 3, 1, 12, 0)
 

@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from search.engine import Engine
 from search.errors import BadQuery
+from search.local.backend import Engine
 from search.params import CONTROL, parse_int
 from search.results import SearchRequest, SearchResult
 from search.web.requests import SUGGEST_PARAMS, check_names, parse_search

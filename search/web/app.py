@@ -21,8 +21,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from search.config import Settings
-from search.engine import Engine
 from search.errors import SearchError
+from search.local.backend import Engine
 from search.web import api, pages
 from search.web.openapi import openapi_document
 

@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from search.engine import Engine
 from search.errors import SearchError
 from search.identity import is_web_url
+from search.local.backend import Engine
 from search.results import SearchRequest, SearchResult
 from search.web import links
 from search.web.requests import parse_search

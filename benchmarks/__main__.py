@@ -1,0 +1,103 @@
+"""`python -m benchmarks`: the benchmark command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from benchmarks.build import bench_build, format_build
+from benchmarks.httpbench import bench_http, format_http
+from benchmarks.judgments import default_corpus
+from benchmarks.measure import machine, workdir
+from benchmarks.relevance import evaluate, format_relevance, format_tuning, tune
+from benchmarks.searchbench import bench_search, format_search
+
+
+@click.group()
+def bench() -> None:
+    """Benchmarks against textbook Whoosh (and SQLite FTS5); prints tables, writes JSON."""
+
+
+@bench.command()
+@click.option("--sizes", default="10000", show_default=True, help="Comma-separated corpus sizes.")
+@click.option("--repeats", default=1, show_default=True, help="Runs per variant (median).")
+@click.option("--workdir", "folder", default=None, help="Where corpora and indexes go.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
+def build(sizes: str, repeats: int, folder: str | None, json_path: Path | None) -> None:
+    """Index build: documents per second and peak memory, ours against textbook."""
+    rows = bench_build(workdir(folder), [int(s) for s in sizes.split(",")], repeats)
+    click.echo(f"machine: {machine()}")
+    click.echo(format_build(rows))
+    if json_path:
+        json_path.write_text(json.dumps({"machine": machine(), "build": rows}, indent=2))
+
+
+@bench.command("search")
+@click.option("--size", default=10000, show_default=True, help="Corpus size.")
+@click.option("--queries", default=1000, show_default=True, help="Logged queries replayed.")
+@click.option(
+    "--textbook-queries",
+    type=int,
+    default=None,
+    help="Run textbook Whoosh on only this many (it is slow at 100,000).",
+)
+@click.option("--workdir", "folder", default=None, help="Where corpora and indexes go.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
+def search_command(
+    size: int,
+    queries: int,
+    textbook_queries: int | None,
+    folder: str | None,
+    json_path: Path | None,
+) -> None:
+    """Search latency: ours (cache off and on) against textbook Whoosh and SQLite FTS5."""
+    result = bench_search(workdir(folder), size, queries, textbook_queries)
+    click.echo(f"machine: {machine()}")
+    click.echo(format_search(result))
+    if json_path:
+        json_path.write_text(json.dumps({"machine": machine(), "search": result}, indent=2))
+
+
+@bench.command("http")
+@click.option("--size", default=10000, show_default=True, help="Corpus size.")
+@click.option("--seconds", default=10, show_default=True, help="Load duration per endpoint.")
+@click.option("--workers", default=1, show_default=True, help="uvicorn worker processes.")
+@click.option("--queries", default=1000, show_default=True, help="Logged queries replayed.")
+@click.option("--workdir", "folder", default=None, help="Where corpora and indexes go.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
+def http_command(
+    size: int,
+    seconds: int,
+    workers: int,
+    queries: int,
+    folder: str | None,
+    json_path: Path | None,
+) -> None:
+    """HTTP: req/s and latency at 8 connections, cached and uncached, against a no-op."""
+    result = bench_http(workdir(folder), size, seconds, queries, workers)
+    click.echo(f"machine: {machine()}")
+    click.echo(format_http(result))
+    if json_path:
+        json_path.write_text(json.dumps({"machine": machine(), "http": result}, indent=2))
+
+
+@bench.command("relevance")
+@click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Real corpus.")
+@click.option("--tune", "tuning", is_flag=True, help="Also search the ranking knobs (slow).")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
+def relevance_command(corpus: Path | None, tuning: bool, json_path: Path | None) -> None:
+    """Relevance: nDCG@10, recall@10, MRR of ours, SQLite FTS5 and textbook Whoosh."""
+    seeds = corpus or default_corpus()
+    result = evaluate(seeds)
+    click.echo(f"machine: {machine()}")
+    click.echo(format_relevance(result))
+    if tuning:
+        result["tuning"] = tune(seeds)
+        click.echo(format_tuning(result["tuning"]))
+    if json_path:
+        json_path.write_text(json.dumps({"relevance": result}, indent=2))
+
+
+bench()

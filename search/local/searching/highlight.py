@@ -1,0 +1,57 @@
+"""Highlights: matched words wrapped in <mark>, every other character HTML-escaped.
+
+A word is matched when its indexed form (lowercase Porter stem, as schema.analyze
+makes it) is among the query's terms for that field. The output is safe to insert
+into a page as HTML: nothing from the document reaches it unescaped.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections import OrderedDict
+from collections.abc import Collection
+
+from whoosh.analysis import STOP_WORDS
+
+from search.local.store.schema import TOKEN, stem_word
+
+ANALYSED_TEXTS = 8192  # titles and excerpts whose words are kept by stem (result pages repeat)
+Spans = dict[str, tuple[tuple[int, int], ...]]
+_analysed: OrderedDict[str, Spans] = OrderedDict()
+_lock = threading.Lock()
+
+
+def highlight(text: str, terms: Collection[str]) -> str:
+    """Return `text` escaped, with words whose stem is in `terms` wrapped in <mark>."""
+    if not terms:
+        return html.escape(text, quote=True)
+    spans = _spans(text)
+    marked = sorted(span for term in set(terms) for span in spans.get(term, ()))
+    parts: list[str] = []
+    last = 0
+    for start, end in marked:
+        parts.append(html.escape(text[last:start], quote=True))
+        parts.append(f"<mark>{html.escape(text[start:end], quote=True)}</mark>")
+        last = end
+    parts.append(html.escape(text[last:], quote=True))
+    return "".join(parts)
+
+
+def _spans(text: str) -> Spans:
+    """Return {stem: [(start, end) of each word with that stem]} of `text` (cached: the
+    words of a text are stemmed once, not once per search that shows it)."""
+    spans = _analysed.get(text)
+    if spans is None:
+        found: dict[str, list[tuple[int, int]]] = {}
+        for match in TOKEN.finditer(text):
+            lowered = match.group().lower()
+            if len(lowered) >= 2 and lowered not in STOP_WORDS:
+                found.setdefault(stem_word(lowered), []).append(match.span())
+        # Tuples, not lists: the garbage collector stops tracking them (and the dict).
+        spans = {stem: tuple(places) for stem, places in found.items()}
+        with _lock:
+            _analysed[text] = spans
+            if len(_analysed) > ANALYSED_TEXTS:
+                _analysed.popitem(last=False)
+    return spans

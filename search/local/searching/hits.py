@@ -1,0 +1,83 @@
+"""Stored fields of a document, turned into the Hit and DocumentDetail dataclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from search.local.searching.highlight import highlight
+from search.local.searching.snapshot import Snapshot
+from search.local.store.columns import date_key
+from search.results import DocumentDetail, Highlights, Hit, Provider, StoryCoverage
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """Return ISO 8601 UTC with a Z for a naive UTC datetime."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+
+
+def make_hit(stored: dict[str, Any], score: float, terms: Collection[str]) -> Hit:
+    """Return the Hit for one document's stored fields; `terms` are highlighted."""
+    title = stored.get("title") or ""
+    excerpt = stored.get("excerpt") or ""
+    return Hit(
+        id=stored["id"],
+        kind=stored.get("kind") or "article",
+        url=stored.get("url"),
+        title=title,
+        excerpt=excerpt,
+        published=iso_utc(stored.get("published")),
+        provider=Provider(stored.get("provider_name"), stored.get("provider_domain")),
+        topics=list(stored.get("topics") or ()),
+        image=stored.get("image"),
+        score=round(float(score), 4),
+        highlights=Highlights(highlight(title, terms), highlight(excerpt, terms)),
+    )
+
+
+def document_detail(snapshot: Snapshot, number: int, limit: int = 100) -> DocumentDetail:
+    """Return the DocumentDetail of document `number`, with (up to `limit` of) the
+    coverage it lists."""
+    stored = snapshot.stored(number)
+    related: list[Hit] = []
+    for related_id in (stored.get("related") or ())[:limit]:
+        other = snapshot.number_of(related_id)
+        if other is not None and other != number:
+            related.append(make_hit(snapshot.stored(other), 0.0, ()))
+    hit = make_hit(stored, 0.0, ())
+    return DocumentDetail(
+        id=hit.id,
+        kind=hit.kind,
+        url=hit.url,
+        title=hit.title,
+        excerpt=hit.excerpt,
+        body=stored.get("body") or "",
+        published=hit.published,
+        provider=hit.provider,
+        topics=hit.topics,
+        image=hit.image,
+        category=stored.get("category"),
+        type=stored.get("type"),
+        quality=stored.get("quality"),
+        related=related,
+        story=story_coverage(snapshot, number, limit),
+    )
+
+
+def story_coverage(snapshot: Snapshot, number: int, limit: int = 100) -> StoryCoverage:
+    """Return the story of document `number` with (up to `limit` of) its other live
+    documents, newest first (undated last)."""
+    stories = snapshot.stories
+    label = int(stories.labels[number])
+    members = stories.members(label).astype(np.int64)
+    others = members[snapshot.columns.alive[members] & (members != number)]
+    published = snapshot.columns.published[others]
+    ordered = others[np.lexsort((others, date_key(published)))][:limit]
+    return StoryCoverage(
+        id=str(snapshot.stored(label)["id"]),
+        size=int(stories.sizes[label]),
+        coverage=[make_hit(snapshot.stored(int(n)), 0.0, ()) for n in ordered],
+    )

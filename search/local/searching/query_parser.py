@@ -1,0 +1,81 @@
+"""Turning the `q` text into a Whoosh query tree: the parser, its fallbacks and limits."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from whoosh import qparser
+from whoosh import query as wq
+
+from search.errors import BadQuery
+from search.local.store.schema import FIELD_WEIGHTS, TEXT_FIELDS
+
+MAX_QUERY_TERMS = 64  # leaves of a parsed query; longer ones are abuse, not searches
+_WORDS = re.compile(r"\w+")
+_PLAIN_WORD = re.compile(r"(?<![\w:])([^\W\d_]{3,30})(?![\w:*~])")
+_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
+
+
+def build_parser(schema: Any) -> Any:
+    """Return the query parser: words AND-ed over the text fields, title weighted highest."""
+    parser = qparser.MultifieldParser(list(TEXT_FIELDS), schema, fieldboosts=FIELD_WEIGHTS)
+    parser.add_plugin(qparser.FuzzyTermPlugin())
+    parser.add_plugin(
+        qparser.FieldAliasPlugin({"topic": ["topics"], "provider": ["providers", "source"]})
+    )
+    return parser
+
+
+_PLAIN_QUERY = re.compile(r"[^\W_]+(?:[ '\u2019.-]+[^\W_]+)*", re.UNICODE)
+PREFIX_MIN = 3  # a last word this long also matches as a prefix: "facial rec" finds recognition
+
+
+def with_prefix(text: str) -> str:
+    """Return plain-word text with its last word also searched as a prefix.
+
+    Readers type the last word unfinished, as search engines have taught them to; a
+    query with any syntax (quotes, operators, fields) is taken exactly as written."""
+    stripped = text.strip()
+    if text != text.rstrip() or not _PLAIN_QUERY.fullmatch(stripped):
+        return text  # a trailing space means the last word is finished
+    head, _, last = stripped.rpartition(" ")
+    if len(last) < PREFIX_MIN or not last.isalnum() or last.upper() in _OPERATORS:
+        return text
+    return f"{head} ({last} OR {last}*)".strip()
+
+
+_EMPTY_FIELD = re.compile(r"\b\w+:(?=\s|$)")  # `title:` with no term after it
+
+
+def parse(parser: Any, text: str) -> Any:
+    """Return the query tree for `text`; text Whoosh cannot parse is searched as plain words."""
+    text = _EMPTY_FIELD.sub(" ", text)
+    try:
+        tree = parser.parse(with_prefix(text))
+    except Exception:  # the parser raises assorted errors on odd input; any of them means:
+        tree = None  # search the words instead
+    if tree is None or (_leaf_count(tree) == 0 and _WORDS.search(text)):
+        words = " ".join(_WORDS.findall(text))
+        tree = parser.parse(words) if words else wq.NullQuery
+    if _leaf_count(tree) > MAX_QUERY_TERMS:
+        raise BadQuery(
+            f"the query has too many terms (limit {MAX_QUERY_TERMS // len(TEXT_FIELDS)} words)",
+            param="q",
+        )
+    return tree
+
+
+def _leaf_count(tree: Any) -> int:
+    if tree is wq.NullQuery:
+        return 0
+    return sum(1 for _ in tree.leaves())
+
+
+def plain_words(text: str) -> list[tuple[int, int, str]]:
+    """Return (start, end, word) of the words of `text` that a speller may correct."""
+    return [
+        (m.start(1), m.end(1), m.group(1))
+        for m in _PLAIN_WORD.finditer(text)
+        if m.group(1) not in _OPERATORS
+    ]

@@ -1,0 +1,297 @@
+"""One search against one snapshot: match, filter, rank, facet, highlight, correct.
+
+The text query gives a match mask and BM25 scores (search.local.searching.matching); filters are
+cached masks from the columns; facets count each facet's own disjunctive mask; only
+the page's documents are ever read from Whoosh's stored fields.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from search.local.searching import facet_counts as facets
+from search.local.searching.grouping import page_leaders, story_group
+from search.local.searching.hits import make_hit
+from search.local.searching.matching import Evaluation, Match
+from search.local.searching.more_like_this import like_query
+from search.local.searching.query_parser import plain_words
+from search.local.searching.ranking import RERANK_WINDOW, freshness, query_stems, rerank
+from search.local.searching.snapshot import Snapshot
+from search.local.store.columns import NO_DATE, Columns
+from search.results import (
+    FACETS,
+    FacetValue,
+    Filters,
+    Hit,
+    SearchRequest,
+    SearchResult,
+    Suggestion,
+)
+
+TIME_LIMIT = 3.0  # seconds one search may take before it is stopped (SearchTimeout)
+SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer results than this
+Mask = npt.NDArray[np.bool_]
+
+
+def _match(snapshot: Snapshot, text: str, info: Evaluation) -> Match | None:
+    """Return the text match, or None for an empty query (every live document, no score)."""
+    if not text.strip():
+        return None
+    return snapshot.evaluator.evaluate(snapshot.parse(text), info)
+
+
+def _filters(snapshot: Snapshot, request: SearchRequest) -> dict[str, Mask | None]:
+    columns = snapshot.columns
+    masks: dict[str, Mask | None] = {"topic": None, "provider": None, "date": None}
+    if request.topics:
+        ids = [
+            i for t in request.topics if (i := columns.topic_index.get(t.casefold())) is not None
+        ]
+        masks["topic"] = columns.topic_mask(ids)
+    if request.providers:
+        ids = [
+            i
+            for p in request.providers
+            if (i := columns.provider_index.get(p.casefold())) is not None
+        ]
+        masks["provider"] = columns.provider_mask(ids)
+    if request.date_from or request.date_to:
+        masks["date"] = columns.date_mask(request.date_from, request.date_to)
+    return masks
+
+
+def _combine(base: Mask, *masks: Mask | None) -> Mask:
+    result = base
+    for mask in masks:
+        if mask is not None:
+            result = result & mask
+    return result
+
+
+def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> SearchResult:
+    """Return the SearchResult of `request` against `snapshot`."""
+    columns = snapshot.columns
+    info = Evaluation(deadline=time.monotonic() + TIME_LIMIT, limit=TIME_LIMIT)
+    text, left_out = _query_text(snapshot, request)
+    match = _match(snapshot, text, info)
+    base = columns.alive if match is None else match.mask
+    if request.like is not None:  # only documents sharing words, never the document itself
+        base = np.zeros_like(columns.alive) if match is None else match.mask.copy()
+        if left_out is not None:
+            base[left_out] = False
+    f = _filters(snapshot, request)
+    final = _combine(base, f["topic"], f["provider"], f["date"])
+    total = int(np.count_nonzero(final))
+    sort = request.effective_sort
+    start = (request.page - 1) * request.per_page
+    terms = set().union(*(info.terms.get(name, set()) for name in ("title", "excerpt", "body")))
+    documents = None
+    if request.group:
+        leaders = page_leaders(
+            snapshot,
+            final,
+            start,
+            start + request.per_page,
+            lambda wanted: _ranked(snapshot, final, match, sort, wanted, text),
+        )
+        hits = [
+            replace(
+                make_hit(snapshot.stored(int(n)), float(score), terms),
+                story=story_group(snapshot, int(n), final, match, sort, terms),
+            )
+            for n, score in zip(leaders.numbers, leaders.scores, strict=True)
+        ]
+        documents, total = total, leaders.stories
+    else:
+        numbers, scores = _ranked(snapshot, final, match, sort, start + request.per_page, text)
+        hits = [
+            make_hit(snapshot.stored(int(n)), float(score), terms)
+            for n, score in zip(numbers[start:], scores[start:], strict=True)
+        ]
+    facet_lists = _facets(columns, request, base, f) if request.facets else _no_facets()
+    suggestion = None
+    matched = total if documents is None else documents  # did-you-mean counts documents
+    if match is not None and request.like is None and matched < SUGGEST_BELOW:
+        suggestion = _did_you_mean(snapshot, request, matched, f)
+    return SearchResult(
+        query=text,
+        total=total,
+        page=request.page,
+        per_page=request.per_page,
+        pages=max(1, math.ceil(total / request.per_page)) if total else 0,
+        sort=sort,
+        took_ms=round((time.perf_counter() - started) * 1000, 3),
+        hits=hits,
+        facets=facet_lists,
+        filters=Filters(
+            list(request.topics),
+            list(request.providers),
+            request.date_from.isoformat() if request.date_from else None,
+            request.date_to.isoformat() if request.date_to else None,
+        ),
+        suggestion=suggestion,
+        generation=snapshot.name,
+        partial=bool(info.capped),
+        documents=documents,
+    )
+
+
+def _query_text(snapshot: Snapshot, request: SearchRequest) -> tuple[str, int | None]:
+    """Return the query text to run, and for "more like this" the document to leave out
+    (None, with an empty text, when the id names no document)."""
+    if request.like is None:
+        return request.q, None
+    number = snapshot.number_of(request.like)
+    if number is None:
+        return "", None
+    return like_query(snapshot, number), number
+
+
+def _no_facets() -> dict[str, list[FacetValue]]:
+    return {name: [] for name in FACETS}
+
+
+def _facets(
+    columns: Columns, request: SearchRequest, base: Mask, f: dict[str, Mask | None]
+) -> dict[str, list[FacetValue]]:
+    """Return the four facets, each counted without its own filter (disjunctive)."""
+    months = facets.month_counts(columns, _combine(base, f["topic"], f["provider"]))
+    years, month_values = facets.date_facets(months, request.date_from, request.date_to)
+    return {
+        "topic": facets.named_facet(
+            columns.topics,
+            columns.topic_index,
+            facets.topic_counts(columns, _combine(base, f["provider"], f["date"])),
+            request.topics,
+            columns.topic_rank,
+        ),
+        "provider": facets.named_facet(
+            columns.providers,
+            columns.provider_index,
+            facets.provider_counts(columns, _combine(base, f["topic"], f["date"])),
+            request.providers,
+            columns.provider_rank,
+        ),
+        "year": years,
+        "month": month_values,
+    }
+
+
+def _ranked(
+    snapshot: Snapshot, final: Mask, match: Match | None, sort: str, wanted: int, text: str = ""
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Return the first `wanted` document numbers of `final` in the sort order, and scores.
+
+    The order is total (score with proximity bonus, then newest, then document number),
+    so consecutive pages never repeat or skip a document."""
+    columns = snapshot.columns
+    if sort != "relevance" or match is None:
+        order = columns.newest_first if sort != "oldest" else columns.oldest_first
+        ranked: npt.NDArray[np.int64] = order[final[order]][:wanted]
+        scores = match.scores[ranked] if match is not None else np.zeros(len(ranked), np.float32)
+        return ranked, scores
+    stems = query_stems(text)
+    numbers, scores = _by_score(columns, final, match, max(wanted, RERANK_WINDOW if stems else 0))
+    if stems:
+        window = min(RERANK_WINDOW, len(numbers))
+        fresh = freshness(columns.published, numbers[:window], NO_DATE)
+        head, head_scores = rerank(
+            numbers[:window], scores[:window], stems, snapshot.evaluator.phrase_documents, fresh
+        )
+        numbers = np.concatenate([head, numbers[window:]])
+        scores = np.concatenate([head_scores, scores[window:]])
+    return numbers[:wanted], scores[:wanted]
+
+
+def _by_score(
+    columns: Any, final: Mask, match: Match, wanted: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Return the best `wanted` of `final` by score, newest first among equals."""
+    candidates = np.flatnonzero(final)
+    scores = match.scores[candidates]
+    if len(candidates) > wanted:
+        # Keep everything tied with the wanted-th score, so ties are broken below, not here.
+        threshold = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
+        keep = scores >= threshold
+        candidates, scores = candidates[keep], scores[keep]
+    published = columns.published[candidates]
+    order = np.lexsort((candidates, -published, -scores))[:wanted]
+    return candidates[order], scores[order]
+
+
+def _did_you_mean(
+    snapshot: Snapshot, request: SearchRequest, total: int, f: dict[str, Mask | None]
+) -> str | None:
+    """Return the query with misspelt words corrected, if that finds more results."""
+    text = request.q
+    corrected = text
+    for start, end, word in reversed(plain_words(text)):
+        better = snapshot.vocabulary.correct(word)
+        if better:
+            corrected = corrected[:start] + better + corrected[end:]
+    if corrected == text:
+        return None
+    match = _match(snapshot, corrected, Evaluation())
+    if match is None:
+        return None
+    found = int(np.count_nonzero(_combine(match.mask, f["topic"], f["provider"], f["date"])))
+    return corrected if found > total else None
+
+
+def suggest_for(snapshot: Snapshot, prefix: str, limit: int) -> list[Suggestion]:
+    """Return completions for what a reader has typed so far, most useful first.
+
+    Topics and providers whose names start with the text come first (they become
+    filters), then the commonest words completing the last word, then titles."""
+    typed = " ".join(prefix.split())
+    if not typed:
+        return []
+    folded = typed.casefold()
+    found: list[Suggestion] = []
+    columns = snapshot.columns
+    for kind, names, counts in (
+        ("topic", columns.topics, snapshot.name_counts[0]),
+        ("provider", columns.providers, snapshot.name_counts[1]),
+    ):
+        matches = [
+            (int(counts[i]), name)
+            for i, name in enumerate(names)
+            if _starts_a_word(name.casefold(), folded)
+        ]
+        matches.sort(key=lambda item: (-item[0], item[1]))
+        found += [Suggestion(name, kind) for _, name in matches[:3]]
+    head, _, last = typed.rpartition(" ")
+    for word, _count in snapshot.vocabulary.complete(last, limit):
+        text = f"{head} {word}".strip()
+        if text.casefold() != folded or word.casefold() == last.casefold():
+            found.append(Suggestion(text, "query"))
+    found += _title_suggestions(snapshot, typed, limit)
+    unique: dict[tuple[str, str], Suggestion] = {}
+    for suggestion in found:
+        unique.setdefault((suggestion.kind, suggestion.text.casefold()), suggestion)
+    return list(unique.values())[:limit]
+
+
+def _starts_a_word(name: str, typed: str) -> bool:
+    return name.startswith(typed) or f" {typed}" in f" {name}"
+
+
+def _title_suggestions(snapshot: Snapshot, typed: str, limit: int) -> list[Suggestion]:
+    words = [w for w in typed.split() if w.isalnum()]
+    if not words:
+        return []
+    query = " ".join(f"title:{w}" for w in words[:-1]) + f" title:{words[-1]}*"
+    info = Evaluation()
+    try:
+        match = snapshot.evaluator.evaluate(snapshot.parse(query), info)
+    except Exception:  # a completion is a nicety: never fail the keystroke
+        return []
+    numbers, _ = _ranked(snapshot, match.mask, match, "relevance", 3)
+    titles: list[Hit] = [make_hit(snapshot.stored(int(n)), 0.0, ()) for n in numbers]
+    return [Suggestion(hit.title, "title") for hit in titles][:limit]

@@ -1,0 +1,175 @@
+"""One opened generation: its Whoosh reader, columns, postings cache and vocabulary.
+
+Snapshots are immutable views: a search runs entirely against one, so every answer
+comes from one whole generation. The engine retires a snapshot when a newer
+generation is published and closes it once its last search has finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from whoosh.analysis import STOP_WORDS
+from whoosh.searching import Searcher
+
+from search.local.searching.facet_counts import provider_counts, topic_counts
+from search.local.searching.matching import Evaluator
+from search.local.searching.postings import CACHE_POSTINGS, PostingCache
+from search.local.searching.query_parser import build_parser, parse
+from search.local.store.columns import Columns
+from search.local.store.generations import read_meta
+from search.local.store.schema import TEXT_FIELDS, stem_word
+from search.local.store.storage import MappedStorage
+from search.local.store.stories import Stories
+from search.local.store.vocabulary import Vocabulary
+
+PARSED_CACHE = 2048  # query texts whose parsed tree is kept
+STORED_CACHE = 4096  # documents whose stored fields stay in memory (result pages repeat)
+WARM_MIN_DOCS = 1_000  # a term in fewer documents reads in about a millisecond: not warmed
+WARM_BUDGET = CACHE_POSTINGS * 2 // 3  # postings and positions warming may fill
+
+
+class Snapshot:
+    """A generation opened for searching."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.name = folder.name
+        self.meta = read_meta(folder)
+        self.index = MappedStorage(str(folder)).open_index()
+        self.reader = self.index.reader()
+        try:
+            self.columns = Columns.load(folder)
+            self.postings = PostingCache(self.reader, self.columns.size)
+            self.vocabulary = Vocabulary.load(folder)
+            self.evaluator = Evaluator(self.postings, self.columns.alive, self.searcher)
+            self.parser = build_parser(self.index.schema)
+        except BaseException:
+            self.reader.close()
+            raise
+        self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._parsed: OrderedDict[str, Any] = OrderedDict()
+        self._users = 0
+        self._retired = False
+        self._state = threading.Lock()
+
+    @functools.cached_property
+    def name_counts(self) -> tuple[Any, Any]:
+        """Return (documents per topic id, per provider id) over the whole generation:
+        suggestions rank names by them on every keystroke, so they are counted once."""
+        return (
+            topic_counts(self.columns, self.columns.alive),
+            provider_counts(self.columns, self.columns.alive),
+        )
+
+    @functools.cached_property
+    def stories(self) -> Stories:
+        """Return the generation's stories (loaded on first use: only grouped searches and
+        document pages need them)."""
+        return Stories.load(self.folder, self.columns.alive)
+
+    def warm(self, stop: Callable[[], bool] = lambda: False) -> int:
+        """Read the postings of the commonest words before any search needs them; return
+        how many terms were read.
+
+        A common word's postings take tens of milliseconds to read from Whoosh, and a
+        server answers one search at a time per core: every search queued behind the
+        first one to need them would wait too. Rare words read in about a millisecond."""
+        words = sorted(self.vocabulary.counts.items(), key=lambda item: (-item[1], item[0]))
+
+        def terms() -> Iterator[tuple[str, str]]:
+            seen: set[str] = set()
+            for word, count in words:
+                if count < WARM_MIN_DOCS:
+                    return  # a word seen this rarely is in fewer documents still
+                term = stem_word(word)
+                if word not in STOP_WORDS and term not in seen:
+                    seen.add(term)
+                    yield from ((field, term) for field in TEXT_FIELDS)
+
+        self.vocabulary.prepare()  # "did you mean" builds its index on first use
+        for built_on_first_use in ("topic_sets", "topic_rank", "provider_rank"):
+            getattr(self.columns, built_on_first_use)
+        self.stories  # noqa: B018 (the page groups by story: load them before it asks)
+        return self.postings.warm(terms(), WARM_MIN_DOCS, WARM_BUDGET, stop)
+
+    @property
+    def documents(self) -> int:
+        """Return the number of live documents."""
+        return int(self.reader.doc_count())
+
+    @contextlib.contextmanager
+    def searcher(self) -> Iterator[Any]:
+        """Yield a Whoosh searcher over this snapshot's reader, holding the reader's lock."""
+        with self.postings.lock:
+            yield Searcher(self.reader, closereader=False)
+
+    def parse(self, text: str) -> Any:
+        """Return the query tree of `text` (cached: Whoosh's parser takes ~1.5 ms, and
+        head queries repeat)."""
+        tree = self._parsed.get(text)
+        if tree is None:
+            tree = parse(self.parser, text)
+            with self._state:
+                self._parsed[text] = tree
+                if len(self._parsed) > PARSED_CACHE:
+                    self._parsed.popitem(last=False)
+        return tree
+
+    def stored(self, number: int) -> dict[str, Any]:
+        """Return the stored fields of document `number` (cached)."""
+        fields = self._stored.get(number)
+        if fields is None:
+            with self.postings.lock:
+                fields = dict(self.reader.stored_fields(number))
+                self._stored[number] = fields
+                if len(self._stored) > STORED_CACHE:
+                    self._stored.popitem(last=False)
+        return fields
+
+    def number_of(self, doc_id: str) -> int | None:
+        """Return the live document number with public id `doc_id`, or None."""
+        with self.postings.lock:
+            for segment, offset in self.reader.leaf_readers():
+                if ("id", doc_id) not in segment:
+                    continue
+                matcher = segment.postings("id", doc_id)
+                while matcher.is_active():
+                    number: int = int(matcher.id()) + offset
+                    if bool(self.columns.alive[number]):
+                        return number
+                    matcher.next()
+        return None
+
+    def acquire(self) -> None:
+        """Count a search using this snapshot."""
+        with self._state:
+            self._users += 1
+
+    def release(self) -> None:
+        """End a search; close the snapshot if it is retired and this was the last one."""
+        with self._state:
+            self._users -= 1
+            close = self._retired and self._users == 0
+        if close:
+            self._close()
+
+    def retire(self) -> None:
+        """Mark the snapshot replaced; it closes when its last search ends."""
+        with self._state:
+            self._retired = True
+            close = self._users == 0
+        if close:
+            self._close()
+
+    def _close(self) -> None:
+        with self.postings.lock:
+            self.postings.closed = True
+            self.reader.close()
+            self.index.close()

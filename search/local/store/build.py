@@ -1,0 +1,272 @@
+"""Build an index generation from a seeds folder and publish it: `search rebuild-index`.
+
+A full build writes every document into a fresh generation. An incremental build
+re-reads only new and changed files, copies the current generation by hard links and
+applies just the documents that changed. Either way the result is published only if
+every step succeeded, so the previous generation keeps serving through any failure.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+from search.errors import BuildError
+from search.identity import doc_id
+from search.ingest.corpus import SeedFile, count_kinds, discover, merge, parse_files
+from search.local.store import generations
+from search.local.store import segments as writers
+from search.local.store.columns import ARRAYS, NAMES, Row, write_columns
+from search.local.store.manifest import RECORDS, FileRecord, read_records, write_records
+from search.local.store.stories import STORIES, StoryRow, write_stories
+from search.local.store.vocabulary import WORDS, count_words, write_words
+from search.model import Article, ParsedFile, SkippedFile
+
+SCHEMA_VERSION = 2  # bump when schema.build_schema() changes: --incremental then builds in full
+_OWN_FILES = frozenset({generations.META, RECORDS, ARRAYS, NAMES, WORDS, STORIES})
+
+# A test hook: called with a stage name at each step, so crash tests can stop a build
+# exactly there ("locked", "parsed", "half-indexed", "indexed", "synced", "published").
+Checkpoint = Callable[[str], None]
+
+
+def _no_checkpoint(stage: str) -> None:
+    return None
+
+
+@dataclass
+class IndexReport:
+    """What a rebuild did; `search rebuild-index --json` prints exactly this."""
+
+    generation: str
+    documents: int
+    kinds: dict[str, int]
+    files_read: int
+    files_skipped: list[SkippedFile]
+    warnings: list[str]
+    duplicates_merged: int
+    duration_s: float
+    incremental: bool
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def build_index(
+    seeds_dir: Path,
+    index_dir: Path,
+    *,
+    incremental: bool = False,
+    strict: bool = False,
+    progress: bool | None = None,
+    checkpoint: Checkpoint = _no_checkpoint,
+) -> IndexReport:
+    """Build a new generation from `seeds_dir`, publish it, and return the report.
+
+    Raises IndexBusy if another build holds the lock, BuildError if the build fails
+    (the previous generation then keeps serving)."""
+    started = time.monotonic()
+    if not seeds_dir.is_dir():
+        raise BuildError(f"seeds folder {seeds_dir} does not exist or is not a folder")
+    try:
+        with generations.rebuild_lock(index_dir):
+            generations.clean_up(index_dir)
+            checkpoint("locked")
+            report = _build(seeds_dir, index_dir, incremental, strict, progress, checkpoint)
+            checkpoint("published")
+            generations.clean_up(index_dir)
+    except OSError as exc:
+        raise BuildError(
+            f"rebuilding the index in {index_dir} failed: {exc.strerror or exc}; "
+            "the previous index (if any) is still serving"
+        ) from exc
+    report.duration_s = round(time.monotonic() - started, 3)
+    return report
+
+
+def _build(
+    seeds_dir: Path,
+    index_dir: Path,
+    incremental: bool,
+    strict: bool,
+    progress: bool | None,
+    checkpoint: Checkpoint,
+) -> IndexReport:
+    current = generations.current_generation(index_dir)
+    notes: list[str] = []
+    previous: dict[str, FileRecord] = {}
+    if incremental:
+        previous, note = _previous_records(current)
+        if note:
+            notes.append(note)
+            incremental = False
+    files, skipped = discover(seeds_dir)
+    records, read = _read_files(files, previous, skipped, progress)
+    checkpoint("parsed")
+    if strict and skipped:
+        raise BuildError(
+            f"--strict: {len(skipped)} seed file(s) skipped, nothing published "
+            f"(first: {skipped[0].path}: {skipped[0].reason})"
+        )
+    merged = merge(r.parsed for r in records)
+    folder = generations.new_generation(index_dir)
+    try:
+        if incremental and current is not None:
+            counts = _apply_changes(current, folder, previous, merged.documents, checkpoint)
+            words = count_words(merged.documents)
+        else:
+            words = writers.write_all(
+                folder, merged.documents, progress=progress, checkpoint=checkpoint
+            )
+            counts = {"added": len(merged.documents)}
+        write_records(folder / RECORDS, records)
+        _write_columns(folder, merged.documents, from_index=incremental)
+        write_words(folder, words)
+        report = IndexReport(
+            generation=folder.name,
+            documents=len(merged.documents),
+            kinds=count_kinds(merged.documents),
+            files_read=read,
+            files_skipped=skipped,
+            warnings=[w for r in records for w in r.parsed.warnings],
+            duplicates_merged=merged.duplicates,
+            duration_s=0.0,
+            incremental=incremental,
+            notes=notes,
+            **counts,
+        )
+        _write_meta(folder, report, seeds_dir)
+        generations.fsync_tree(folder)
+        checkpoint("synced")
+        generations.publish(index_dir, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return report
+
+
+def _previous_records(current: Path | None) -> tuple[dict[str, FileRecord], str | None]:
+    """Return the current generation's file records, or a note saying why there are none."""
+    if current is None:
+        return {}, "no current generation to update; built in full"
+    try:
+        if generations.read_meta(current).get("schema_version") != SCHEMA_VERSION:
+            raise ValueError("it was built with another schema version")
+        whoosh_index.open_dir(str(current)).close()  # damaged Whoosh files: build in full
+        return read_records(current / RECORDS), None
+    except Exception as exc:  # any failure to read it means: rebuild everything
+        return {}, f"incremental build not possible ({exc}); built in full"
+
+
+def _read_files(
+    files: list[SeedFile],
+    previous: dict[str, FileRecord],
+    skipped: list[SkippedFile],
+    progress: bool | None,
+) -> tuple[list[FileRecord], int]:
+    """Return the records of every usable file (reusing unchanged ones), and how many were read."""
+    unchanged = {
+        seed.relative: old
+        for seed in files
+        if (old := previous.get(seed.relative)) is not None
+        and (old.size, old.mtime_ns) == (seed.size, seed.mtime_ns)
+    }
+    to_read = [seed for seed in files if seed.relative not in unchanged]
+    fresh: dict[str, FileRecord] = {}
+    for seed, result in zip(to_read, parse_files(to_read, progress), strict=True):
+        if isinstance(result, ParsedFile):
+            fresh[seed.relative] = FileRecord(seed.relative, seed.size, seed.mtime_ns, result)
+        else:
+            skipped.append(result)
+    skipped.sort(key=lambda s: s.path)
+    # seed-path order: merge() breaks ties by it
+    records = [
+        r for seed in files if (r := unchanged.get(seed.relative) or fresh.get(seed.relative))
+    ]
+    return records, len(to_read)
+
+
+def _apply_changes(
+    current: Path,
+    folder: Path,
+    previous: dict[str, FileRecord],
+    documents: list[Article],
+    checkpoint: Checkpoint,
+) -> dict[str, int]:
+    """Update a copy of `current` from the previous document set to `documents`; return counts."""
+    before = {d.id: d for d in merge(r.parsed for r in previous.values()).documents}
+    after = {d.id: d for d in documents}
+    changed = [d for doc_id, d in after.items() if before.get(doc_id) != d]
+    deleted = [doc_id for doc_id in before if doc_id not in after]
+    writers.update(current, folder, changed, deleted, checkpoint, keep=_OWN_FILES)
+    added = sum(1 for d in changed if d.id not in before)
+    return {"added": added, "updated": len(changed) - added, "deleted": len(deleted)}
+
+
+def _write_columns(folder: Path, documents: list[Article], from_index: bool) -> None:
+    """Save the per-document columns and stories; row order must be Whoosh's document
+    numbers."""
+    if not from_index:  # a full build numbers documents in list order, part after part
+        write_columns(folder, (Row(d.topics, d.provider_name, d.published) for d in documents))
+        write_stories(folder, [_article_story(d) for d in documents])
+        return
+    ix = whoosh_index.open_dir(str(folder))
+    try:
+        with ix.reader() as reader:
+            stored = [
+                None if reader.is_deleted(number) else reader.stored_fields(number)
+                for number in range(reader.doc_count_all())
+            ]
+    finally:
+        ix.close()
+    write_columns(folder, (_stored_row(s) for s in stored))
+    write_stories(folder, [_stored_story(s) for s in stored])
+
+
+def _article_story(article: Article) -> StoryRow:
+    return StoryRow(
+        article.id,
+        article.title,
+        article.provider_name,
+        article.published,
+        [doc_id(key) for key in article.related],
+    )
+
+
+def _stored_row(stored: dict[str, Any] | None) -> Row:
+    if stored is None:
+        return Row((), None, None, deleted=True)
+    return Row(stored.get("topics") or (), stored.get("provider_name"), stored.get("published"))
+
+
+def _stored_story(stored: dict[str, Any] | None) -> StoryRow:
+    if stored is None:
+        return StoryRow("", "", None, None, deleted=True)
+    return StoryRow(
+        stored["id"],
+        stored.get("title") or "",
+        stored.get("provider_name"),
+        stored.get("published"),
+        stored.get("related") or (),
+    )
+
+
+def _write_meta(folder: Path, report: IndexReport, seeds_dir: Path) -> None:
+    meta: dict[str, Any] = {
+        "generation": folder.name,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "documents": report.documents,
+        "kinds": report.kinds,
+        "schema_version": SCHEMA_VERSION,
+        "seeds": str(seeds_dir),
+        "incremental": report.incremental,
+    }
+    (folder / generations.META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,58 @@
+"""The project's plain data: an Article as seed files give it, and what parsing a file yields.
+
+No YAML, no Whoosh: ingest/ makes these, every backend indexes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from search.identity import doc_id
+
+KIND_ARTICLE = "article"
+KIND_RELATED = "related"
+
+
+@dataclass(frozen=True)
+class Article:
+    """One searchable document, from its own seed file or from a `related` list."""
+
+    key: str
+    kind: str
+    title: str
+    source: str  # seed path (relative, POSIX) of the file the record came from
+    excerpt: str = ""
+    body: str = ""
+    topics: tuple[str, ...] = ()
+    provider_name: str | None = None
+    provider_domain: str | None = None
+    published: datetime | None = None
+    url: str | None = None
+    image: str | None = None
+    category: str | None = None
+    type: str | None = None
+    quality: int | None = None
+    related: tuple[str, ...] = ()  # keys of the related coverage this article lists
+
+    @property
+    def id(self) -> str:
+        """Return the public, URL-safe id derived from the key."""
+        return doc_id(self.key)
+
+
+@dataclass
+class ParsedFile:
+    """What one seed file yields: its article, the related items it lists, and warnings."""
+
+    article: Article
+    related: list[Article] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A seed file that gave no document, and why."""
+
+    path: str
+    reason: str
