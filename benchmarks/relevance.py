@@ -3,7 +3,7 @@ Whoosh on the judged queries of the real corpus (benchmarks.judgments, docs/RELE
 
 All three index the same merged documents and answer the same query texts in one run:
 
-- ours: Engine.search as the API runs it (words AND-ed over title, excerpt, body, topics
+- ours: LocalBackend.search as the API runs it (words AND-ed over title, excerpt, body, topics
   and provider; field weights, per-field BM25, proximity re-ranking).
 - sqlite-fts5: bm25 over title, excerpt and body (porter tokenizer), with the column
   weights of the latency benchmark's baseline (FTS5_WEIGHTS); words AND-ed, quoted
@@ -44,7 +44,7 @@ from benchmarks.judgments import (
     load_queries,
 )
 from benchmarks.measure import machine
-from search.local.backend import Engine
+from search.local import LocalBackend
 from search.local.searching import postings
 from search.local.searching import ranking as proximity
 from search.local.store import schema
@@ -127,7 +127,7 @@ def fts5_match(q: str, any_word: bool = False) -> str:
 # --- the three systems -----------------------------------------------------------------
 
 
-def ours_runner(engine: Engine, follow_suggestion: bool = False) -> Callable[[str], Run]:
+def ours_runner(engine: LocalBackend, follow_suggestion: bool = False) -> Callable[[str], Run]:
     """Return our engine under the AND-then-OR rule; with `follow_suggestion`, an empty
     first page is retried with the engine's "did you mean" first, as a reader would."""
 
@@ -264,7 +264,7 @@ def evaluate(corpus: Path, workdir: Path | None = None) -> dict[str, Any]:
     """Build the three systems from `corpus`, run every judged query; return the report."""
     with built(corpus, workdir) as (folder, documents):
         queries = load_queries(documents)
-        engine = Engine.open(folder / "ours", cache=False)
+        engine = LocalBackend.open(folder / "ours")
         textbook = TextbookRanker(folder / "textbook")
         fts5 = Fts5Ranker(folder / "fts5.sqlite", documents)
         try:
@@ -416,7 +416,7 @@ def _ours_rows(
 ) -> list[dict[str, Any]]:
     """Return per-query rows of our engine with `knobs` (a fresh engine: fresh BM25 cache)."""
     with applied(knobs):
-        engine = Engine.open(index_dir, cache=False)
+        engine = LocalBackend.open(index_dir)
         try:
             return run_queries(queries, {"ours": ours_runner(engine)})
         finally:

@@ -1,8 +1,9 @@
 """Full-text search for news archives: seed files in, ranked faceted search out."""
 
 from search.errors import SearchError
-from search.local.store.build import IndexReport, build_index
+from search.local.store.build import build_index
 from search.model import Article
+from search.results import IndexReport
 
 __version__ = "0.1.0"
 

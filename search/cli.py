@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,12 @@ from typing import Any
 import click
 
 from search import __version__
-from search.config import DEFAULT_INDEX, DEFAULT_SEEDS
+from search.backend import build_index, open_backend
+from search.config import DEFAULT_INDEX, DEFAULT_SEEDS, Settings
 from search.errors import BadQuery, IndexMissing, SearchError
-from search.local.backend import Engine
-from search.local.store import generations
-from search.local.store.build import IndexReport, build_index
+from search.facets import FILTER_PARAMS, KEYWORD_FACETS
 from search.params import search_request
-from search.results import SORTS, SearchResult
+from search.results import SORTS, IndexReport, SearchResult
 
 SEEDS_OPTION = click.option(
     "--seeds",
@@ -92,11 +92,22 @@ def format_report(report: IndexReport) -> str:
     return "\n".join(lines)
 
 
+def facet_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add a repeatable --NAME option for every keyword facet of the registry."""
+    for facet in reversed(KEYWORD_FACETS):
+        command = click.option(
+            f"--{facet.name}",
+            f"facet_{facet.name}",
+            multiple=True,
+            help=f"Only this {facet.name} (repeatable: any of).",
+        )(command)
+    return command
+
+
 @cli.command()
 @click.argument("text", default="", required=False)
 @INDEX_OPTION
-@click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable: any of).")
-@click.option("--provider", "providers", multiple=True, help="Only this provider (repeatable).")
+@facet_options
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before.")
 @click.option("--sort", type=click.Choice(SORTS), help="Default: relevance, or newest for no TEXT.")
@@ -108,8 +119,6 @@ def format_report(report: IndexReport) -> str:
 def query(
     text: str,
     index_dir: Path,
-    topics: tuple[str, ...],
-    providers: tuple[str, ...],
     date_from: str | None,
     date_to: str | None,
     sort: str | None,
@@ -118,16 +127,18 @@ def query(
     group: str | None,
     like: str | None,
     as_json: bool,
+    **facet_values: tuple[str, ...],
 ) -> None:
     """Search the index (an empty TEXT browses everything, newest first)."""
+    filters = {name.removeprefix("facet_"): values for name, values in facet_values.items()}
     try:
         request = search_request(
-            text, topics, providers, date_from, date_to, sort, page, per_page, group, like
+            text, filters, date_from, date_to, sort, page, per_page, group, like
         )
     except BadQuery as exc:
         hint = "TEXT" if exc.param in (None, "q") else f"--{exc.param.replace('_', '-')}"
         raise click.BadParameter(str(exc), param_hint=hint) from None
-    engine = Engine(index_dir, cache=False)
+    engine = open_backend(Settings(index_dir=index_dir))
     try:
         result = engine.search(request)
     except IndexMissing:
@@ -166,8 +177,8 @@ def format_result(result: SearchResult) -> str:
             lines.append(f"     {hit.url}")
         if hit.story and hit.story.more_count:
             lines.append(f"     + {hit.story.more_count} more from other outlets")
-    for name in ("topic", "provider", "year"):
-        values = result.facets[name][:8]
+    for name in [*FILTER_PARAMS, "year"]:
+        values = result.facets.get(name, [])[:8]
         if values:
             shown = ", ".join(f"{v.value} ({v.count}){'*' if v.selected else ''}" for v in values)
             lines.append(f"{name}: {shown}")
@@ -179,14 +190,15 @@ def format_result(result: SearchResult) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 def stats(index_dir: Path, as_json: bool) -> None:
     """Show the current generation: documents by kind, when it was built, its size."""
-    current = generations.current_generation(index_dir)
-    if current is None:
+    backend = open_backend(Settings(index_dir=index_dir))
+    try:
+        meta = backend.stats()
+    except IndexMissing:
         raise click.ClickException(
             f"no search index in {index_dir}: run `search rebuild-index` to build one"
-        )
-    meta: dict[str, Any] = generations.read_meta(current)
-    meta["size_bytes"] = sum(p.stat().st_size for p in current.iterdir() if p.is_file())
-    meta["path"] = str(current)
+        ) from None
+    finally:
+        backend.close()
     if as_json:
         click.echo(json.dumps(meta, indent=2))
         return
@@ -225,7 +237,10 @@ def serve(index_dir: Path, host: str, port: int, workers: int, cors: tuple[str, 
     os.environ["SEARCH_INDEX"] = str(index_dir.resolve())
     if cors:
         os.environ["SEARCH_CORS_ORIGINS"] = ",".join(cors)
-    if generations.current_generation(index_dir) is None:
+    backend = open_backend(Settings(index_dir=index_dir))
+    missing = backend.generation() is None
+    backend.close()
+    if missing:
         click.echo(
             f"no index in {index_dir} yet: run `search rebuild-index`; serving 503 until then"
         )

@@ -8,6 +8,7 @@ HTTP statuses, so neither imports the other::
     ├── IndexBusy               another rebuild holds the index lock
     ├── BuildError              a rebuild failed; the previous generation keeps serving
     ├── IndexMissing (503)      no index generation has been published yet
+    ├── DocumentNotFound (404)  no document has the requested id
     ├── SearchTimeout (503)     one search ran past its time limit and was stopped
     └── BadQuery (400)          a request parameter is unusable (names the parameter)
 """
@@ -58,6 +59,13 @@ class IndexMissing(SearchError):
         # The message reaches the public page and API: it names no server path.
         super().__init__("no search index has been built yet: run `search rebuild-index`")
         self.index_dir = str(index_dir)
+
+
+class DocumentNotFound(SearchError):
+    """No document has the requested id."""
+
+    status_code = 404
+    code = "not_found"
 
 
 class BadQuery(SearchError):

@@ -1,16 +1,24 @@
 """Request parameters from the outside (query string or CLI) into a SearchRequest.
 
 One place for whitelists and bounds, shared by the JSON API, the page and the CLI;
-every rejection is a BadQuery naming the parameter (DESIGN.md 5).
+every rejection is a BadQuery naming the parameter (DESIGN.md 5). Which parameters
+filter, and repeat, comes from the facet registry (search.facets).
+
+The JSON API is strict: an unknown parameter, or a single-valued one given twice, is
+a 400 naming it, so a typo (`topics=`) never silently returns unfiltered results. The
+page is lenient about unknown parameters (links get tracking tags appended), but not
+about bad values.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Protocol
 
 from search.errors import BadQuery
+from search.facets import FILTER_PARAMS
 from search.results import SORTS, SearchRequest
 
 MAX_PER_PAGE = 100
@@ -71,8 +79,7 @@ def _values(values: Sequence[str], param: str) -> tuple[str, ...]:
 
 def search_request(
     q: str | None = None,
-    topics: Sequence[str] = (),
-    providers: Sequence[str] = (),
+    filters: Mapping[str, Sequence[str]] | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
     sort: str | None = None,
@@ -120,11 +127,68 @@ def search_request(
         group=grouping == "story",
         like=like,
         q=text,
-        topics=_values(topics, "topic"),
-        providers=_values(providers, "provider"),
+        filters={name: _values((filters or {}).get(name, ()), name) for name in FILTER_PARAMS},
         date_from=start,
         date_to=end,
         sort=sort,
         page=number,
         per_page=size,
+    )
+
+
+REPEATABLE = FILTER_PARAMS
+SINGLE = ("q", "from", "to", "sort", "page", "per_page", "group", "like")
+SEARCH_PARAMS = (*SINGLE, *REPEATABLE)
+SUGGEST_PARAMS = ("q", "limit")
+
+
+class QueryString(Protocol):
+    """A parsed query string (Starlette's QueryParams is one)."""
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        """Return every (name, value) pair in order."""
+        ...
+
+    def getlist(self, key: str) -> list[str]:
+        """Return every value of `key`."""
+        ...
+
+
+def check_names(params: QueryString, allowed: tuple[str, ...], repeatable: tuple[str, ...]) -> None:
+    """Raise BadQuery for an unknown parameter or a repeated single-valued one."""
+    seen: set[str] = set()
+    for name, _ in params.multi_items():
+        if name not in allowed:
+            expected = (
+                f"expected one of: {', '.join(allowed)}" if allowed else "none are accepted here"
+            )
+            raise BadQuery(f"unknown parameter {name[:40]!r}; {expected}", param=name[:40])
+        if name in seen and name not in repeatable:
+            raise BadQuery(f"parameter {name!r} may be given only once", param=name)
+        seen.add(name)
+
+
+def _last(params: QueryString, name: str) -> str | None:
+    values = params.getlist(name)
+    return values[-1] if values else None
+
+
+def parse_search(params: QueryString, strict: bool) -> SearchRequest:
+    """Return the SearchRequest of a query string (strict: the JSON API's rules).
+
+    The page groups coverage of one story by default; the API only when asked
+    (`group=story`), so its default body stays exactly DESIGN.md 5's."""
+    if strict:
+        check_names(params, SEARCH_PARAMS, REPEATABLE)
+    return search_request(
+        q=_last(params, "q"),
+        filters={name: params.getlist(name) for name in REPEATABLE},
+        date_from=_last(params, "from"),
+        date_to=_last(params, "to"),
+        sort=_last(params, "sort"),
+        page=_last(params, "page"),
+        per_page=_last(params, "per_page"),
+        group=_last(params, "group"),
+        like=_last(params, "like"),
+        group_by_default=not strict,
     )

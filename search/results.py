@@ -6,11 +6,15 @@ API is `dataclasses.asdict` of them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
+
+from search.facets import FACET_NAMES, FILTER_PARAMS
+from search.model import SkippedFile
 
 SORTS = ("relevance", "newest", "oldest")
-FACETS = ("topic", "provider", "year", "month")
 
 
 @dataclass(frozen=True)
@@ -18,8 +22,8 @@ class SearchRequest:
     """A normalised search: the query text, filters, sort and page."""
 
     q: str = ""
-    topics: tuple[str, ...] = ()
-    providers: tuple[str, ...] = ()
+    # keyword facet name -> values selected (ORed); compared and hashed through _filter_key
+    filters: Mapping[str, Sequence[str]] = field(default_factory=dict, hash=False, compare=False)
     date_from: date | None = None
     date_to: date | None = None
     sort: str | None = None  # None: relevance when q is given, else newest
@@ -28,6 +32,16 @@ class SearchRequest:
     facets: bool = True  # False: skip facet counting (lists come back empty)
     group: bool = False  # True: one hit per story, the others under it (local grouping)
     like: str | None = None  # a document id: search for documents like it instead of q
+    _filter_key: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        chosen = {name: tuple(values) for name, values in self.filters.items() if values}
+        object.__setattr__(self, "filters", MappingProxyType(chosen))
+        object.__setattr__(self, "_filter_key", tuple(sorted(chosen.items())))
+
+    def selected(self, facet: str) -> tuple[str, ...]:
+        """Return the values of keyword facet `facet` the request filters by."""
+        return tuple(self.filters.get(facet, ()))
 
     @property
     def effective_sort(self) -> str:
@@ -120,14 +134,29 @@ class FacetValue:
 class Filters:
     """The filters in force, as the request gave them."""
 
-    topic: list[str] = field(default_factory=list)
-    provider: list[str] = field(default_factory=list)
+    values: dict[str, list[str]] = field(default_factory=dict)  # keyword facet -> selected
     from_: str | None = None
     to: str | None = None
 
+    @classmethod
+    def of(cls, request: SearchRequest) -> Filters:
+        """Return the filters `request` asks for."""
+        return cls(
+            {name: list(request.selected(name)) for name in FILTER_PARAMS},
+            request.date_from.isoformat() if request.date_from else None,
+            request.date_to.isoformat() if request.date_to else None,
+        )
+
     def as_json(self) -> dict[str, object]:
-        """Return the DESIGN.md 5 `filters` object (`from` is a keyword in Python)."""
-        return {"topic": self.topic, "provider": self.provider, "from": self.from_, "to": self.to}
+        """Return the DESIGN.md 5 `filters` object: every keyword facet's selected values
+        (an empty list when none), then `from` and `to`."""
+        body: dict[str, object] = {name: self.values.get(name, []) for name in FILTER_PARAMS}
+        return {**body, "from": self.from_, "to": self.to}
+
+
+def no_facets() -> dict[str, list[FacetValue]]:
+    """Return the `facets` of an answer that counted none: every list empty."""
+    return {name: [] for name in FACET_NAMES}
 
 
 @dataclass(frozen=True)
@@ -184,6 +213,60 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class Suggestions:
+    """The answer to /api/suggest, and the generation it came from."""
+
+    query: str
+    suggestions: list[Suggestion]
+    generation: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        """Return the /api/suggest body."""
+        return {
+            "query": self.query,
+            "suggestions": [{"text": s.text, "kind": s.kind} for s in self.suggestions],
+        }
+
+
+@dataclass(frozen=True)
+class Health:
+    """What a backend serves: the /healthz body."""
+
+    status: str
+    documents: int
+    generation: str
+    built_at: str | None
+
+    def as_json(self) -> dict[str, object]:
+        """Return the /healthz body."""
+        return {
+            "status": self.status,
+            "documents": self.documents,
+            "generation": self.generation,
+            "built_at": self.built_at,
+        }
+
+
+@dataclass
+class IndexReport:
+    """What a rebuild did; `search rebuild-index --json` prints exactly this."""
+
+    generation: str
+    documents: int
+    kinds: dict[str, int]
+    files_read: int
+    files_skipped: list[SkippedFile]
+    warnings: list[str]
+    duplicates_merged: int
+    duration_s: float
+    incremental: bool
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class DocumentDetail:
     """A document with every served field, and the story's other coverage."""
 
@@ -202,6 +285,7 @@ class DocumentDetail:
     quality: int | None
     related: list[Hit]
     story: StoryCoverage
+    generation: str = ""  # the generation that answered (a response header, not the body)
 
     def as_json(self) -> dict[str, object]:
         """Return the /api/documents/{id} body."""

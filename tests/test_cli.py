@@ -15,10 +15,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from search.cli import cli
-from search.local.backend import Engine
+from search.local import LocalBackend
 from search.local.store import generations
-from search.local.store.build import IndexReport, build_index
+from search.local.store.build import build_index
 from search.params import search_request
+from search.results import IndexReport
 
 WriteSeed = Callable[..., Path]
 ROOT = Path(__file__).resolve().parent.parent
@@ -384,7 +385,7 @@ def without_took(body: dict[str, object]) -> dict[str, object]:
 def test_query_json_is_the_api_body(story_index: Path) -> None:
     done = run("query", "facial", "--index", story_index, "--group", "story", "--json")
     assert done.exit_code == 0, done.stderr
-    engine = Engine.open(story_index, cache=False)
+    engine = LocalBackend.open(story_index)
     try:
         expected = engine.search(search_request("facial", group="story")).as_json()
     finally:

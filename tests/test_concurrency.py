@@ -6,15 +6,15 @@ import threading
 from pathlib import Path
 
 from benchmarks.generator import write_corpus
-from search.local.backend import Engine
+from search.local import LocalBackend
 from search.local.store.build import build_index
 from search.results import SearchRequest
 
 REQUESTS = [
     SearchRequest(),
     SearchRequest(q="market"),
-    SearchRequest(q="cloud security", topics=("AI",)),
-    SearchRequest(topics=("Cloud", "Space"), sort="oldest"),
+    SearchRequest(q="cloud security", filters={"topic": ("AI",)}),
+    SearchRequest(filters={"topic": ("Cloud", "Space")}, sort="oldest"),
 ]
 
 
@@ -22,7 +22,7 @@ def test_threads_search_while_generations_are_published(tmp_path: Path) -> None:
     seeds, index = tmp_path / "seeds", tmp_path / "index"
     write_corpus(seeds, 600, seed=1)
     build_index(seeds, index, progress=False)
-    reference = Engine(index, cache=False)
+    reference = LocalBackend(index)
     expected: dict[str, dict[SearchRequest, int]] = {}
 
     def remember() -> None:
@@ -31,7 +31,7 @@ def test_threads_search_while_generations_are_published(tmp_path: Path) -> None:
         expected[name] = {r: reference.search(r).total for r in REQUESTS}
 
     remember()
-    engine = Engine.open(index, cache=True)
+    engine = LocalBackend.open(index)
     answers: list[tuple[str, SearchRequest, int]] = []
     errors: list[BaseException] = []
     stop = threading.Event()

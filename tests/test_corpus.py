@@ -23,8 +23,9 @@ from search.identity import doc_id
 from search.ingest.corpus import SeedFile, discover, merge, parse_files
 from search.ingest.frontmatter import MAX_FILE_BYTES
 from search.local.store import generations
-from search.local.store.build import IndexReport, build_index
+from search.local.store.build import build_index
 from search.model import Article, ParsedFile, SkippedFile
+from search.results import IndexReport
 
 MIB = 1024 * 1024
 

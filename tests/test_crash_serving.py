@@ -32,9 +32,9 @@ from process_support import Build, start_build, wait_for_no_leftovers
 from starlette.datastructures import QueryParams
 
 from benchmarks.generator import write_corpus
-from search.local.backend import Engine
+from search.local import LocalBackend
 from search.local.store.generations import current_generation, is_generation_name
-from search.web.requests import parse_search
+from search.params import parse_search
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
@@ -98,7 +98,7 @@ def ask(http: httpx.Client) -> tuple[str, Totals]:
 def local_totals(index: Path) -> tuple[str, Totals]:
     """Return the current generation and its totals, read in this process (no build runs),
     through the same parameter parsing as the server."""
-    engine = Engine(index, cache=False)
+    engine = LocalBackend(index)
     try:
         with engine.snapshot() as snapshot:
             name, totals = snapshot.name, {"documents": snapshot.documents}

@@ -25,13 +25,11 @@ from search.ingest.frontmatter import (
     MAX_EXCERPT_CHARS,
     MAX_FILE_BYTES,
     MAX_TITLE_CHARS,
-    Article,
-    ParsedFile,
     parse_seed_bytes,
 )
 from search.local.store import generations
 from search.local.store.build import build_index
-from search.model import SkippedFile
+from search.model import Article, ParsedFile, SkippedFile
 
 MIB = 1024 * 1024
 MARKER = b"@MARKER@"  # replaced by a path under tmp_path: the file a YAML exploit would create

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from whoosh import index as whoosh_index
 
-from search.errors import BadQuery, IndexMissing, SearchTimeout
-from search.local.backend import DocumentNotFound, Engine
+from search.errors import BadQuery, DocumentNotFound, IndexMissing, SearchTimeout
+from search.local import LocalBackend
 from search.local.store.build import build_index
 from search.local.store.generations import current_generation
 from search.params import search_request
@@ -88,13 +88,13 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def engine(index_dir: Path) -> Iterator[Engine]:
-    engine = Engine.open(index_dir, cache=False)
+def engine(index_dir: Path) -> Iterator[LocalBackend]:
+    engine = LocalBackend.open(index_dir)
     yield engine
     engine.close()
 
 
-def names(engine: Engine, request: SearchRequest) -> list[str]:
+def names(engine: LocalBackend, request: SearchRequest) -> list[str]:
     """Return the article names of the hits, in order."""
     return [hit.url.rsplit("/", 1)[1] for hit in engine.search(request).hits if hit.url]
 
@@ -116,7 +116,7 @@ def names(engine: Engine, request: SearchRequest) -> list[str]:
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )
-def test_ranking_and_query_language(engine: Engine, q: str, expected: list[str]) -> None:
+def test_ranking_and_query_language(engine: LocalBackend, q: str, expected: list[str]) -> None:
     got = names(engine, SearchRequest(q=q))
     if q.startswith(("facial NOT", "robots OR", "provider:")):
         assert sorted(got) == sorted(expected)  # equal scores: compare the sets
@@ -124,19 +124,19 @@ def test_ranking_and_query_language(engine: Engine, q: str, expected: list[str])
         assert got == expected
 
 
-def test_title_match_outranks_excerpt_match(engine: Engine) -> None:
+def test_title_match_outranks_excerpt_match(engine: LocalBackend) -> None:
     hits = engine.search(SearchRequest(q="facial recognition")).hits
     order = [h.url.rsplit("/", 1)[1] for h in hits if h.url]
     assert order.index("title-match") < order.index("excerpt-match")
     assert hits[0].score > hits[-1].score > 0
 
 
-def test_phrase_beats_scattered_words(engine: Engine) -> None:
+def test_phrase_beats_scattered_words(engine: LocalBackend) -> None:
     got = names(engine, SearchRequest(q='"facial recognition" OR (facial recognition)'))
     assert got.index("title-match") < got.index("scattered")
 
 
-def test_match_sets_equal_whoosh(engine: Engine, index_dir: Path) -> None:
+def test_match_sets_equal_whoosh(engine: LocalBackend, index_dir: Path) -> None:
     """Our NumPy evaluation matches exactly the documents Whoosh's own searcher finds."""
     folder = current_generation(index_dir)
     assert folder is not None
@@ -163,7 +163,7 @@ def test_match_sets_equal_whoosh(engine: Engine, index_dir: Path) -> None:
             assert result.total == len(expected), q
 
 
-def test_empty_query_browses_newest_first_with_undated_last(engine: Engine) -> None:
+def test_empty_query_browses_newest_first_with_undated_last(engine: LocalBackend) -> None:
     result = engine.search(SearchRequest())
     assert result.sort == "newest"
     assert result.total == len(ARTICLES)
@@ -175,8 +175,8 @@ def test_empty_query_browses_newest_first_with_undated_last(engine: Engine) -> N
     assert [d for d in oldest if d] == sorted(d for d in oldest if d)
 
 
-def test_filters_and_disjunctive_facets(engine: Engine) -> None:
-    request = SearchRequest(topics=("computer vision",), providers=("REUTERS", "sky"))
+def test_filters_and_disjunctive_facets(engine: LocalBackend) -> None:
+    request = SearchRequest(filters={"topic": ("computer vision",), "provider": ("REUTERS", "sky")})
     result = engine.search(request)
     assert names(engine, request) == ["excerpt-match"]
     topic = [(f.value, f.count, f.selected) for f in result.facets["topic"]]
@@ -196,12 +196,13 @@ def test_filters_and_disjunctive_facets(engine: Engine) -> None:
     assert result.filters.as_json() == {
         "topic": ["computer vision"],
         "provider": ["REUTERS", "sky"],
+        "type": [],
         "from": None,
         "to": None,
     }
 
 
-def test_date_range_is_inclusive_and_excludes_undated(engine: Engine) -> None:
+def test_date_range_is_inclusive_and_excludes_undated(engine: LocalBackend) -> None:
     request = SearchRequest(date_from=date(2021, 3, 1), date_to=date(2022, 10, 7))
     assert sorted(names(engine, request)) == ["chips", "robots", "scattered"]
     year = engine.search(SearchRequest(date_from=date(2021, 1, 1), date_to=date(2021, 12, 31)))
@@ -218,7 +219,7 @@ def test_date_range_is_inclusive_and_excludes_undated(engine: Engine) -> None:
     ]
 
 
-def test_highlights_escape_everything_but_marks(engine: Engine) -> None:
+def test_highlights_escape_everything_but_marks(engine: LocalBackend) -> None:
     hit = engine.search(SearchRequest(q="facial guide")).hits[0]
     assert hit.title == "<script>alert('x')</script> facial guide"
     assert hit.highlights.title == (
@@ -227,7 +228,7 @@ def test_highlights_escape_everything_but_marks(engine: Engine) -> None:
     assert hit.highlights.excerpt == "Escaping &lt;b&gt;matters&lt;/b&gt; &amp; so do entities."
 
 
-def test_paging_never_repeats_or_drops(engine: Engine) -> None:
+def test_paging_never_repeats_or_drops(engine: LocalBackend) -> None:
     for q in ("", "facial OR ai OR reuters"):
         whole = [h.id for h in engine.search(SearchRequest(q=q, per_page=100)).hits]
         paged = []
@@ -237,25 +238,25 @@ def test_paging_never_repeats_or_drops(engine: Engine) -> None:
         assert len(set(whole)) == len(whole)
 
 
-def test_did_you_mean(engine: Engine) -> None:
+def test_did_you_mean(engine: LocalBackend) -> None:
     result = engine.search(SearchRequest(q="facail recognition"))
     assert result.total == 0
     assert result.suggestion == "facial recognition"
     assert engine.search(SearchRequest(q="facial recognition")).suggestion is None
 
 
-def test_suggest_completes_topics_providers_words_and_titles(engine: Engine) -> None:
-    got = [(s.text, s.kind) for s in engine.suggest("rob", 8)]
+def test_suggest_completes_topics_providers_words_and_titles(engine: LocalBackend) -> None:
+    got = [(s.text, s.kind) for s in engine.suggest("rob", 8).suggestions]
     assert got == [
         ("Robotics", "topic"),
         ("robotics", "query"),
         ("robots", "query"),
         ("Robots learn to sort parcels", "title"),
     ]
-    assert engine.suggest("   ", 8) == []
+    assert engine.suggest("   ", 8).suggestions == []
 
 
-def test_document_lookup(engine: Engine) -> None:
+def test_document_lookup(engine: LocalBackend) -> None:
     hit = engine.search(SearchRequest(q="chip")).hits[0]
     detail = engine.document(hit.id)
     assert (detail.title, detail.topics, detail.provider.name) == (
@@ -267,7 +268,7 @@ def test_document_lookup(engine: Engine) -> None:
         engine.document("0000000000000000")
 
 
-def test_hostile_queries_never_raise_unexpectedly(engine: Engine) -> None:
+def test_hostile_queries_never_raise_unexpectedly(engine: LocalBackend) -> None:
     for q in [
         '"unbalanced',
         "((a",
@@ -289,14 +290,14 @@ def test_hostile_queries_never_raise_unexpectedly(engine: Engine) -> None:
         assert result.total >= 0
 
 
-def test_too_many_terms_is_a_bad_query(engine: Engine) -> None:
+def test_too_many_terms_is_a_bad_query(engine: LocalBackend) -> None:
     with pytest.raises(BadQuery) as error:
         engine.search(SearchRequest(q=" OR ".join(f"w{i}" for i in range(40))))
     assert error.value.param == "q"
 
 
 def test_missing_index_then_published(tmp_path: Path) -> None:
-    engine = Engine.open(tmp_path / "index")
+    engine = LocalBackend.open(tmp_path / "index")
     with pytest.raises(IndexMissing):
         engine.search(SearchRequest())
     seeds = tmp_path / "seeds"
@@ -306,7 +307,7 @@ def test_missing_index_then_published(tmp_path: Path) -> None:
     assert engine.search(SearchRequest()).total == 1  # no restart needed
 
 
-def test_last_word_is_also_a_prefix_while_typing(engine: Engine) -> None:
+def test_last_word_is_also_a_prefix_while_typing(engine: LocalBackend) -> None:
     assert sorted(names(engine, SearchRequest(q="facial recog"))) == sorted(
         names(engine, SearchRequest(q="facial recognition"))
     )
@@ -316,7 +317,7 @@ def test_last_word_is_also_a_prefix_while_typing(engine: Engine) -> None:
 
 
 def test_a_search_past_its_time_limit_is_stopped(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: LocalBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import search.local.searching.run
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 import itertools
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from benchmarks.generator import write_corpus
+from search.facets import FACET_NAMES, LIST_LIMIT
 from search.ingest.corpus import discover, merge, parse_files
-from search.local.backend import Engine
-from search.local.searching.facet_counts import MAX_VALUES
+from search.local import LocalBackend
 from search.local.store.build import build_index
 from search.model import Article, ParsedFile
 from search.results import SearchRequest
@@ -41,16 +41,20 @@ def display(names: list[str]) -> dict[str, str]:
     }
 
 
+# Each keyword facet's values of a document, read here independently of the registry.
+KEYWORDS: dict[str, Callable[[Article], tuple[str, ...]]] = {
+    "topic": lambda d: d.topics,
+    "provider": lambda d: (d.provider_name,) if d.provider_name else (),
+    "type": lambda d: (d.type,) if d.type else (),
+}
+
+
 def expected(docs: list[Article], request: SearchRequest) -> dict[str, object]:
     """Return total and facets computed naively from the documents."""
-    topics = {t.casefold() for t in request.topics}
-    providers = {p.casefold() for p in request.providers}
+    chosen = {name: {v.casefold() for v in request.selected(name)} for name in KEYWORDS}
 
-    def topic_ok(d: Article) -> bool:
-        return not topics or bool(topics & {t.casefold() for t in d.topics})
-
-    def provider_ok(d: Article) -> bool:
-        return not providers or (d.provider_name or "").casefold() in providers
+    def keyword_ok(d: Article, name: str) -> bool:
+        return not chosen[name] or bool(chosen[name] & {v.casefold() for v in KEYWORDS[name](d)})
 
     def date_ok(d: Article) -> bool:
         if request.date_from is None and request.date_to is None:
@@ -60,30 +64,28 @@ def expected(docs: list[Article], request: SearchRequest) -> dict[str, object]:
         day = d.published.date()
         return (request.date_from or date.min) <= day <= (request.date_to or date.max)
 
-    topic_names = display([t for d in docs for t in dict.fromkeys(d.topics)])
-    provider_names = display([d.provider_name for d in docs if d.provider_name])
+    def passes(d: Article, but: str) -> bool:
+        keywords = all(keyword_ok(d, name) for name in KEYWORDS if name != but)
+        return keywords and (but == "date" or date_ok(d))
 
     def named(
-        counter: Counter[str], names: dict[str, str], chosen: set[str]
+        counter: Counter[str], names: dict[str, str], selected: set[str]
     ) -> list[tuple[str, int, bool]]:
-        values = [(names[k], n, k in chosen) for k, n in counter.items() if n]
+        values = [(names[k], n, k in selected) for k, n in counter.items() if n]
         values.sort(key=lambda v: (-v[1], v[0].casefold(), v[0]))
-        return values[:MAX_VALUES] + [v for v in values[MAX_VALUES:] if v[2]]
+        return values[:LIST_LIMIT] + [v for v in values[LIST_LIMIT:] if v[2]]
 
-    topic_counter: Counter[str] = Counter(
-        t for d in docs if provider_ok(d) and date_ok(d) for t in {x.casefold() for x in d.topics}
-    )
-    provider_counter: Counter[str] = Counter(
-        d.provider_name.casefold() for d in docs if topic_ok(d) and date_ok(d) and d.provider_name
-    )
-    dated = [d.published for d in docs if topic_ok(d) and provider_ok(d) and d.published]
-    return {
-        "total": sum(1 for d in docs if topic_ok(d) and provider_ok(d) and date_ok(d)),
-        "topic": named(topic_counter, topic_names, topics),
-        "provider": named(provider_counter, provider_names, providers),
-        "year": sorted(Counter(f"{p.year:04d}" for p in dated).items()),
-        "month": sorted(Counter(f"{p.year:04d}-{p.month:02d}" for p in dated).items()),
-    }
+    want: dict[str, object] = {"total": sum(1 for d in docs if passes(d, ""))}
+    for name, values_of in KEYWORDS.items():
+        names = display([v for d in docs for v in dict.fromkeys(values_of(d))])
+        counter = Counter(
+            v for d in docs if passes(d, name) for v in {x.casefold() for x in values_of(d)}
+        )
+        want[name] = named(counter, names, chosen[name])
+    dated = [d.published for d in docs if passes(d, "date") and d.published]
+    want["year"] = sorted(Counter(f"{p.year:04d}" for p in dated).items())
+    want["month"] = sorted(Counter(f"{p.year:04d}-{p.month:02d}" for p in dated).items())
+    return want
 
 
 def requests(docs: list[Article], count: int, seed: int) -> Iterator[SearchRequest]:
@@ -91,30 +93,36 @@ def requests(docs: list[Article], count: int, seed: int) -> Iterator[SearchReque
     rng = random.Random(seed)
     topics = sorted({t for d in docs for t in d.topics})
     providers = sorted({d.provider_name for d in docs if d.provider_name})
+    types = sorted({d.type for d in docs if d.type})
     yield SearchRequest()
     for _ in range(count):
         start = date(rng.randint(2013, 2026), rng.randint(1, 12), rng.randint(1, 28))
         end = start.replace(year=start.year + rng.randint(0, 3))
         yield SearchRequest(
-            topics=tuple(rng.sample(topics, rng.choice([0, 0, 1, 1, 2]))),
-            providers=tuple(
-                p.upper() if rng.random() < 0.3 else p
-                for p in rng.sample(providers, rng.choice([0, 0, 1, 2]))
-            ),
+            filters={
+                "topic": rng.sample(topics, rng.choice([0, 0, 1, 1, 2])),
+                "provider": [
+                    p.upper() if rng.random() < 0.3 else p
+                    for p in rng.sample(providers, rng.choice([0, 0, 1, 2]))
+                ],
+                "type": rng.sample(types, min(len(types), rng.choice([0, 0, 0, 1, 2]))),
+            },
             date_from=start if rng.random() < 0.5 else None,
             date_to=end if rng.random() < 0.5 else None,
         )
 
 
-def check(engine: Engine, docs: list[Article], request: SearchRequest) -> None:
+def check(engine: LocalBackend, docs: list[Article], request: SearchRequest) -> None:
     result = engine.search(request)
     want = expected(docs, request)
     # selected values without documents are listed too (to be unticked); the naive count
     # has no row for them, so compare the rows that have documents
     got = {
         "total": result.total,
-        "topic": [(f.value, f.count, f.selected) for f in result.facets["topic"] if f.count],
-        "provider": [(f.value, f.count, f.selected) for f in result.facets["provider"] if f.count],
+        **{
+            name: [(f.value, f.count, f.selected) for f in result.facets[name] if f.count]
+            for name in KEYWORDS
+        },
         "year": [(f.value, f.count) for f in result.facets["year"]],
         "month": [(f.value, f.count) for f in result.facets["month"]],
     }
@@ -124,7 +132,7 @@ def check(engine: Engine, docs: list[Article], request: SearchRequest) -> None:
 def test_real_corpus_facets_for_many_filter_combinations(corpus_dir: Path, tmp_path: Path) -> None:
     build_index(corpus_dir, tmp_path / "index", progress=False)
     docs = documents_of(corpus_dir)
-    engine = Engine.open(tmp_path / "index", cache=False)
+    engine = LocalBackend.open(tmp_path / "index")
     for request in requests(docs, 150, seed=7):
         check(engine, docs, request)
 
@@ -134,7 +142,7 @@ def test_generated_corpus_facets_for_many_filter_combinations(tmp_path: Path) ->
     write_corpus(seeds, 1500, seed=3)
     build_index(seeds, tmp_path / "index", progress=False)
     docs = documents_of(seeds)
-    engine = Engine.open(tmp_path / "index", cache=False)
+    engine = LocalBackend.open(tmp_path / "index")
     for request in itertools.islice(requests(docs, 120, seed=11), 121):
         check(engine, docs, request)
 
@@ -144,8 +152,8 @@ def test_hits_of_a_filtered_browse_are_exactly_the_filtered_documents(
 ) -> None:
     build_index(corpus_dir, tmp_path / "index", progress=False)
     docs = documents_of(corpus_dir)
-    engine = Engine.open(tmp_path / "index", cache=False)
-    request = SearchRequest(topics=("AI in Autos", "computer vision"), per_page=100)
+    engine = LocalBackend.open(tmp_path / "index")
+    request = SearchRequest(filters={"topic": ("AI in Autos", "computer vision")}, per_page=100)
     want = {
         d.id for d in docs if {"ai in autos", "computer vision"} & {t.casefold() for t in d.topics}
     }
@@ -158,7 +166,7 @@ def test_generated_corpus_facets_long(tmp_path: Path) -> None:
     write_corpus(seeds, 20_000, seed=5)
     build_index(seeds, tmp_path / "index", progress=False)
     docs = documents_of(seeds)
-    engine = Engine.open(tmp_path / "index", cache=False)
+    engine = LocalBackend.open(tmp_path / "index")
     for request in requests(docs, 500, seed=13):
         check(engine, docs, request)
 
@@ -178,3 +186,20 @@ def test_generator_writes_the_same_records_as_files_and_json_lines(tmp_path: Pat
     for line, path in zip(lines, files, strict=True):
         front = path.read_text(encoding="utf-8").split("---\n")[1]
         assert yaml.safe_load(front) == json.loads(line)
+
+
+def test_the_registry_lists_every_facet_the_answers_carry(corpus_dir: Path, tmp_path: Path) -> None:
+    build_index(corpus_dir, tmp_path / "index", progress=False)
+    result = LocalBackend.open(tmp_path / "index").search(SearchRequest())
+    assert list(result.facets) == list(FACET_NAMES) == [*KEYWORDS, "year", "month"]
+    # MANIFEST.md: 179 files of type article, plus the 16 related-only documents (all
+    # `type: article` in the related lists that give them); then the files' other types.
+    assert [(v.value, v.count) for v in result.facets["type"]] == [
+        ("article", 195),
+        ("video", 5),
+        ("forum", 3),
+        ("conference", 2),
+        ("course", 2),
+        ("book", 1),
+        ("collection", 1),
+    ]

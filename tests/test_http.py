@@ -34,8 +34,8 @@ from starlette.routing import Mount, Route
 
 from benchmarks.generator import write_corpus
 from search.config import Settings
+from search.params import REPEATABLE, SEARCH_PARAMS, SUGGEST_PARAMS
 from search.web.app import create_app
-from search.web.requests import REPEATABLE, SEARCH_PARAMS, SUGGEST_PARAMS
 
 WriteSeed = Callable[..., Path]
 

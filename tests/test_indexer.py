@@ -24,9 +24,10 @@ from search.ingest import corpus
 from search.ingest.corpus import PARALLEL_MIN_FILES, discover, merge, parse_files
 from search.local.store import generations
 from search.local.store import segments as writers
-from search.local.store.build import SCHEMA_VERSION, IndexReport, build_index
+from search.local.store.build import SCHEMA_VERSION, build_index
 from search.local.store.schema import build_schema
 from search.model import Article, ParsedFile, SkippedFile
+from search.results import IndexReport
 
 WriteSeed = Callable[..., Path]
 ROOT = Path(__file__).resolve().parent.parent

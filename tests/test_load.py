@@ -25,8 +25,8 @@ from http_support import Server, rebuild_index, running_server
 from starlette.datastructures import QueryParams
 
 from benchmarks.generator import write_corpus
-from search.local.backend import Engine
-from search.web.requests import parse_search
+from search.local import LocalBackend
+from search.params import parse_search
 
 CLIENTS = 8
 MAX_ROUNDS = 2_000  # per client: the loop is bounded even if `stop` were never set
@@ -55,7 +55,7 @@ class Answer:
 def expected_totals(index: Path, generation: str) -> dict[str, int]:
     """Return each request's total as the current generation (which must be `generation`)
     answers it, computed in this process with no load."""
-    engine = Engine(index, cache=False)
+    engine = LocalBackend(index)
     try:
         totals: dict[str, int] = {}
         for what, (path, params) in REQUESTS.items():

@@ -33,7 +33,7 @@ from benchmarks.relevance import (
     reciprocal_rank,
 )
 from search.identity import doc_id
-from search.local.backend import Engine
+from search.local import LocalBackend
 from search.local.searching import postings
 from search.local.searching import ranking as proximity
 from search.local.store import schema
@@ -144,7 +144,7 @@ def test_every_judged_id_exists_in_the_built_index(
 ) -> None:
     index_dir = tmp_path_factory.mktemp("relevance-index")
     build_index(corpus_dir, index_dir, progress=False)
-    engine = Engine.open(index_dir, cache=False)
+    engine = LocalBackend.open(index_dir)
     try:
         judged = sorted({i for q in queries for i in q.grades})
         titles = {i: engine.document(i).title for i in judged}  # raises if one is missing
@@ -296,7 +296,7 @@ def test_recency_bonus_can_lift_a_newer_match(
     orders = []
     for bonus in (0.0, 1.0):
         with relevance.applied({"recency.bonus": bonus}):
-            engine = Engine.open(tmp_path / "index", cache=False)
+            engine = LocalBackend.open(tmp_path / "index")
             try:
                 hits = engine.search(search_request("robot")).hits
             finally:

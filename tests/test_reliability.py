@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.generator import write_corpus
-from search.local.backend import Engine
+from search.local import LocalBackend
 from search.local.store.build import build_index
 from search.local.store.generations import current_generation
 from search.results import SearchRequest
@@ -41,7 +41,7 @@ def test_a_build_that_runs_out_of_space_fails_clearly_and_loses_nothing(tmp_path
     build_index(seeds, index, progress=False)
     before = current_generation(index)
     assert before is not None
-    count = Engine(index, cache=False).search(SearchRequest()).total
+    count = LocalBackend(index).search(SearchRequest()).total
     write_corpus(seeds / "b", 5000, seed=2)  # big enough for the forked writers too
     limited = subprocess.run(
         [sys.executable, "-c", _LIMITED_BUILD, str(seeds), str(index), str(256 * 1024)],
@@ -55,7 +55,7 @@ def test_a_build_that_runs_out_of_space_fails_clearly_and_loses_nothing(tmp_path
     assert "File too large" in limited.stderr or "No space left" in limited.stderr
     assert "Traceback" not in limited.stderr
     assert current_generation(index) == before
-    assert Engine(index, cache=False).search(SearchRequest()).total == count
+    assert LocalBackend(index).search(SearchRequest()).total == count
     report = build_index(seeds, index, progress=False)  # no clean-up by hand
     assert report.documents > count
     generations = sorted(p.name for p in index.iterdir() if p.name.startswith("g-"))

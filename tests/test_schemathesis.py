@@ -37,7 +37,7 @@ CONFIG = {
     },
     "operations": [
         {
-            # The page is lenient on purpose (DESIGN.md 5 and web/requests.py): unknown and
+            # The page is lenient on purpose (DESIGN.md 5 and params.py): unknown and
             # repeated parameters are ignored, since links collect tracking tags.
             "include-path": "/",
             "checks": {"negative_data_rejection": {"enabled": False}},

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from search.local.backend import Engine
+from search.local import LocalBackend
 from search.local.searching.more_like_this import like_query
 from search.local.store.build import build_index
 from search.local.store.generations import current_generation
@@ -213,15 +213,15 @@ def test_finder_equals_brute_force_on_random_rows(seed: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def engine(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBackend]:
     index = tmp_path_factory.mktemp("stories") / "index"
     build_index(corpus_dir, index)
-    engine = Engine.open(index, cache=False)
+    engine = LocalBackend.open(index)
     yield engine
     engine.close()
 
 
-def every_hit(engine: Engine, **params: Any) -> list[Hit]:
+def every_hit(engine: LocalBackend, **params: Any) -> list[Hit]:
     """Return every hit of an ungrouped request, page after page."""
     hits: list[Hit] = []
     page = 1
@@ -234,12 +234,12 @@ def every_hit(engine: Engine, **params: Any) -> list[Hit]:
 
 
 @pytest.fixture(scope="module")
-def story_of(engine: Engine) -> dict[str, str]:
+def story_of(engine: LocalBackend) -> dict[str, str]:
     """Return {document id: story id} for every document, from /api/documents's view."""
     return {hit.id: engine.document(hit.id).story.id for hit in every_hit(engine)}
 
 
-def test_real_corpus_stories_follow_the_rules(engine: Engine) -> None:
+def test_real_corpus_stories_follow_the_rules(engine: LocalBackend) -> None:
     with engine.snapshot() as snapshot:
         rows = []
         for number in range(snapshot.columns.size):
@@ -260,7 +260,7 @@ def test_real_corpus_stories_follow_the_rules(engine: Engine) -> None:
     assert (len(saved), len(sizes), sum(1 for s in sizes if s > 1)) == (209, 168, 14)
 
 
-def test_documents_list_their_story(engine: Engine, story_of: dict[str, str]) -> None:
+def test_documents_list_their_story(engine: LocalBackend, story_of: dict[str, str]) -> None:
     members: dict[str, set[str]] = defaultdict(set)
     for doc_id, story in story_of.items():
         members[story].add(doc_id)
@@ -277,16 +277,16 @@ def test_documents_list_their_story(engine: Engine, story_of: dict[str, str]) ->
 GROUPED_CASES = {
     "words": {"q": "facial recognition"},
     "browse": {},
-    "filtered": {"q": "artificial intelligence", "topics": ["AI"]},
+    "filtered": {"q": "artificial intelligence", "filters": {"topic": ["AI"]}},
     "oldest": {"q": "recognition", "sort": "oldest"},
     "newest-dates": {"sort": "newest", "date_from": "2019-12-01", "date_to": "2019-12-31"},
-    "providers": {"providers": ["Sky", "The Guardian", "Computer Weekly"]},
+    "providers": {"filters": {"provider": ["Sky", "The Guardian", "Computer Weekly"]}},
 }
 
 
 @pytest.mark.parametrize("params", GROUPED_CASES.values(), ids=GROUPED_CASES.keys())
 def test_grouped_search_is_the_ungrouped_one_folded(
-    engine: Engine, story_of: dict[str, str], params: dict[str, Any]
+    engine: LocalBackend, story_of: dict[str, str], params: dict[str, Any]
 ) -> None:
     flat = every_hit(engine, **params)
     flat_result = engine.search(search_request(**params))
@@ -326,7 +326,9 @@ def test_grouped_search_is_the_ungrouped_one_folded(
             assert [h.id for h in story.more] == [h.id for h in expected[:10]]
 
 
-def test_like_is_its_query_without_the_document(engine: Engine, story_of: dict[str, str]) -> None:
+def test_like_is_its_query_without_the_document(
+    engine: LocalBackend, story_of: dict[str, str]
+) -> None:
     with engine.snapshot() as snapshot:
         for doc_id in list(story_of)[:40]:
             number = snapshot.number_of(doc_id)
@@ -342,7 +344,7 @@ def test_like_is_its_query_without_the_document(engine: Engine, story_of: dict[s
             assert len(like) == len(plain) - 1  # the document matches its own words
 
 
-def test_like_finds_the_rest_of_the_story(engine: Engine, story_of: dict[str, str]) -> None:
+def test_like_finds_the_rest_of_the_story(engine: LocalBackend, story_of: dict[str, str]) -> None:
     members: dict[str, set[str]] = defaultdict(set)
     for doc_id, story in story_of.items():
         members[story].add(doc_id)
@@ -358,7 +360,7 @@ def test_like_finds_the_rest_of_the_story(engine: Engine, story_of: dict[str, st
     assert (found, len(in_stories)) == (52, 55)
 
 
-def test_like_of_an_unknown_document_finds_nothing(engine: Engine) -> None:
+def test_like_of_an_unknown_document_finds_nothing(engine: LocalBackend) -> None:
     result = engine.search(search_request(like="0123456789abcdef"))
     assert (result.total, result.hits, result.query) == (0, [], "")
 
@@ -379,7 +381,7 @@ def test_incremental_builds_find_stories_again(
     write_seed("a.md", seed(FACIAL, "Alpha", 1))
     write_seed("b.md", seed("Chip export rules tighten again", "Beta", 1))
     build_index(seeds_dir, index)
-    engine = Engine.open(index, cache=False)
+    engine = LocalBackend.open(index)
     try:
         assert engine.search(search_request(group="story")).total == 2
         write_seed("c.md", seed(FACIAL_AGAIN, "Gamma", 2))

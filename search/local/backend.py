@@ -1,14 +1,15 @@
-"""The search engine: ranked search with disjunctive facets, filters, highlights, suggestions.
+"""The local backend: ranked search with disjunctive facets over Whoosh generations.
 
-    engine = Engine.open(Path("index"))
-    result = engine.search(SearchRequest(q="facial recognition", topics=("AI",)))
+    backend = LocalBackend.open(Path("index"))
+    result = backend.search(SearchRequest(q="facial recognition", filters={"topic": ["AI"]}))
 
-Engine follows the index folder's CURRENT pointer, opens a newly published generation
-beside the old one and switches over when it is ready, so it never reads a half-built
-index and needs no restart. Servers call watch(): a background thread then looks at
-CURRENT twice a second and does the opening, so no request waits for it; without it,
-the request path looks at most once a second. Every search runs
-against one Snapshot from start to end. It is safe to call from many threads.
+LocalBackend follows the index folder's CURRENT pointer, opens a newly published
+generation beside the old one and switches over when it is ready, so it never reads a
+half-built index and needs no restart. Servers call watch(): a background thread then
+looks at CURRENT twice a second and does the opening, so no request waits for it;
+without it, the request path looks at most once a second. Every answer comes from one
+Snapshot from start to end and names it. It is safe to call from many threads, and it
+keeps no answers: caching is the web layer's (one cache, whatever the backend).
 """
 
 from __future__ import annotations
@@ -17,50 +18,37 @@ import contextlib
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
-from search.errors import IndexMissing, SearchError
+from search.errors import DocumentNotFound, IndexMissing
 from search.local.searching.hits import document_detail
 from search.local.searching.run import run_search, suggest_for
 from search.local.searching.snapshot import Snapshot
 from search.local.store import generations
-from search.results import DocumentDetail, SearchRequest, SearchResult, Suggestion
+from search.results import DocumentDetail, Health, SearchRequest, SearchResult, Suggestions
 
 _ID = re.compile(r"[0-9a-f]{16}")  # search.identity.doc_id's form
 CHECK_INTERVAL = 1.0  # seconds between looks at CURRENT from the request path
 WATCH_INTERVAL = 0.5  # seconds between looks by the watcher thread (servers)
-RESULT_CACHE = 2048  # answers kept per engine; keyed by generation and normalised request
 
 
-class DocumentNotFound(SearchError):
-    """No document has the requested id."""
-
-    status_code = 404
-    code = "not_found"
-
-
-class Engine:
+class LocalBackend:
     """Searches the current generation of one index folder."""
 
-    def __init__(self, index_dir: Path, *, cache: bool = True) -> None:
+    def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
-        self.cache_enabled = cache
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
         self._pointer: str | None = None
         self._switch = threading.Lock()
-        self._cache: OrderedDict[tuple[str, SearchRequest], SearchResult] = OrderedDict()
-        self._cache_lock = threading.Lock()
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
 
     @classmethod
-    def open(cls, index_dir: Path, *, cache: bool = True) -> Engine:
-        """Return an engine for `index_dir`; a missing index is not an error until a search."""
-        engine = cls(index_dir, cache=cache)
+    def open(cls, index_dir: Path) -> LocalBackend:
+        """Return a backend for `index_dir`; a missing index is not an error until a search."""
+        engine = cls(index_dir)
         with contextlib.suppress(IndexMissing):
             engine._current()
         return engine
@@ -129,78 +117,54 @@ class Engine:
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
         """Yield the current snapshot, kept open until the block ends."""
-        while True:
+        snapshot = self._current()
+        while not snapshot.acquire():  # retired since we looked: take the new one
             snapshot = self._current()
-            snapshot.acquire()
-            if not snapshot._retired:
-                break
-            snapshot.release()  # switched between the two lines above: take the new one
         try:
             yield snapshot
         finally:
             snapshot.release()
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Return the result of `request` (raises IndexMissing, BadQuery)."""
+        """Return the result of `request` (raises IndexMissing, BadQuery, SearchTimeout)."""
         started = time.perf_counter()
         with self.snapshot() as snapshot:
-            key = (snapshot.name, request)
-            if self.cache_enabled:
-                cached = self._cache.get(key)
-                if cached is not None:
-                    took = round((time.perf_counter() - started) * 1000, 3)
-                    return replace(cached, took_ms=took)
-            result = run_search(snapshot, request, started)
-        if self.cache_enabled:
-            with self._cache_lock:
-                self._cache[key] = result
-                while len(self._cache) > RESULT_CACHE:
-                    self._cache.popitem(last=False)
-        return result
+            return run_search(snapshot, request, started)
 
-    def suggest(
-        self, prefix: str, limit: int = 8, *, snapshot: Snapshot | None = None
-    ) -> list[Suggestion]:
-        """Return search-as-you-type completions for `prefix` (from `snapshot` if given,
-        so a caller holding one answers from one generation throughout)."""
-        with self._using(snapshot) as current:
-            return suggest_for(current, prefix, limit)
+    def suggest(self, prefix: str, limit: int = 8) -> Suggestions:
+        """Return search-as-you-type completions for `prefix`."""
+        with self.snapshot() as snapshot:
+            found = suggest_for(snapshot, prefix, limit)
+            return Suggestions(prefix, found, snapshot.name)
 
-    def document(self, doc_id: str, *, snapshot: Snapshot | None = None) -> DocumentDetail:
+    def document(self, doc_id: str) -> DocumentDetail:
         """Return one document and its story's coverage (raises DocumentNotFound)."""
-        with self._using(snapshot) as current:
-            number = current.number_of(doc_id) if _ID.fullmatch(doc_id) else None
+        with self.snapshot() as snapshot:
+            number = snapshot.number_of(doc_id) if _ID.fullmatch(doc_id) else None
             if number is None:
                 raise DocumentNotFound(f"no document with id {doc_id[:40]!r}")
-            return document_detail(current, number)
+            return document_detail(snapshot, number)
 
-    @contextlib.contextmanager
-    def _using(self, snapshot: Snapshot | None) -> Iterator[Snapshot]:
-        if snapshot is not None:
-            yield snapshot
-        else:
-            with self.snapshot() as current:
-                yield current
-
-    def health(self) -> dict[str, object]:
-        """Return the /healthz body (raises IndexMissing when there is no index)."""
+    def health(self) -> Health:
+        """Return what is served (raises IndexMissing when there is no index)."""
         with self.snapshot() as snapshot:
-            return {
-                "status": "ok",
-                "documents": snapshot.documents,
-                "generation": snapshot.name,
-                "built_at": snapshot.meta.get("built_at"),
-            }
+            built = snapshot.meta.get("built_at")
+            return Health("ok", snapshot.documents, snapshot.name, str(built) if built else None)
 
-    def generation_name(self) -> str | None:
+    def generation(self) -> str | None:
         """Return the name of the generation in use (None before one is open); cheap."""
         snapshot = self._snapshot
         return snapshot.name if snapshot is not None else None
 
-    def clear_cache(self) -> None:
-        """Forget every cached answer."""
-        with self._cache_lock:
-            self._cache.clear()
+    def stats(self) -> dict[str, object]:
+        """Return the current generation's build metadata, its size on disk and path."""
+        current = generations.current_generation(self.index_dir)
+        if current is None:
+            raise IndexMissing(self.index_dir)
+        meta: dict[str, object] = generations.read_meta(current)
+        meta["size_bytes"] = sum(p.stat().st_size for p in current.iterdir() if p.is_file())
+        meta["path"] = str(current)
+        return meta
 
     def close(self) -> None:
         """Stop watching and close the open generation."""

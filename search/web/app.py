@@ -20,10 +20,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from search.backend import open_backend
 from search.config import Settings
 from search.errors import SearchError
-from search.local.backend import Engine
 from search.web import api, pages
+from search.web.answers import Answers
 from search.web.openapi import openapi_document
 
 STATIC = Path(__file__).parent / "static"
@@ -145,17 +146,17 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = Engine.open(settings.index_dir, cache=settings.result_cache)
+        backend = open_backend(settings)
         if watch:
-            engine.warm()  # before the first request, so no request queues behind it
-            engine.watch()
-        app.state.engine = engine
-        app.state.bodies = api.BodyCache()
+            backend.warm()  # before the first request, so no request queues behind it
+            backend.watch()
+        app.state.backend = backend
+        app.state.answers = Answers(enabled=settings.result_cache)
         app.state.search_slots = asyncio.Semaphore(settings.search_slots)  # web.turns
         try:
             yield
         finally:
-            engine.close()
+            backend.close()
 
     middleware = [Middleware(Guard)]
     if settings.cors_origins:  # off unless configured: the API is same-origin by default

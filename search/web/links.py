@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
+from search.facets import FILTER_PARAMS
 from search.results import FacetValue, SearchResult
 
 Pairs = list[tuple[str, str]]
@@ -72,7 +73,7 @@ def chips(pairs: Pairs) -> list[Chip]:
     """Return one removable chip per active filter."""
     found: list[Chip] = []
     for name, value in without(pairs, "page"):
-        if name in ("topic", "provider") and value:
+        if name in FILTER_PARAMS and value:
             found.append(Chip(f"{name}: {value}", toggle(pairs, name, value)))
     start = next((v for k, v in pairs if k == "from" and v), None)
     end = next((v for k, v in pairs if k == "to" and v), None)

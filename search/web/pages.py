@@ -12,12 +12,11 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from search.errors import SearchError
+from search.facets import FILTER_PARAMS, KEYWORD_FACETS
 from search.identity import is_web_url
-from search.local.backend import Engine
+from search.params import parse_search
 from search.results import SearchRequest, SearchResult
-from search.web import links
-from search.web.requests import parse_search
-from search.web.turns import in_turn
+from search.web import api, links
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters["safe_link"] = lambda value: value if value and is_web_url(value) else None
@@ -42,8 +41,10 @@ def _context(request: Request, pairs: links.Pairs, result: SearchResult) -> dict
             for hit in result.hits
         ],
         "grouping": links.grouping_link(pairs, grouped=result.documents is not None),
-        "topics": links.facet_links(pairs, "topic", result.facets["topic"]),
-        "providers": links.facet_links(pairs, "provider", result.facets["provider"]),
+        "keyword_facets": [
+            (f.name, f.label, links.facet_links(pairs, f.name, result.facets.get(f.name, [])))
+            for f in KEYWORD_FACETS
+        ],
         "chips": links.chips(pairs),
         "clear_all": links.url([(k, v) for k, v in pairs if k in ("q", "sort")]),
         "timeline_unit": unit,
@@ -64,8 +65,7 @@ def _form(request: Request) -> dict[str, Any]:
             "sort": "",
             "from_": "",
             "to": "",
-            "topics": [],
-            "providers": [],
+            "selected": [],
             "group": "",
             "like": "",
         }
@@ -75,8 +75,7 @@ def _form(request: Request) -> dict[str, Any]:
         "sort": params.get("sort", ""),
         "from_": params.get("from", ""),
         "to": params.get("to", ""),
-        "topics": params.getlist("topic"),
-        "providers": params.getlist("provider"),
+        "selected": [(name, v) for name in FILTER_PARAMS for v in params.getlist(name)],
         "group": params.get("group", "") if params.get("group") == "none" else "",
         "like": params.get("like", ""),
     }
@@ -87,8 +86,7 @@ async def search_page(request: Request) -> Response:
     pairs = list(request.query_params.multi_items())
     try:
         search_request: SearchRequest = parse_search(request.query_params, strict=False)
-        engine: Engine = request.app.state.engine
-        result = await in_turn(request, lambda: engine.search(search_request))
+        result = (await api.search(request, search_request)).result
     except SearchError as exc:
         return error_page(request, exc.status_code, str(exc))
     context = {"form": _form(request), **_context(request, pairs, result)}

@@ -14,28 +14,11 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-from search.local.store.columns import Columns, month_label, name_order, packed_bits
+from search.facets import LIST_LIMIT
+from search.local.store.columns import Columns, KeywordColumn, month_label
 from search.results import FacetValue
 
-MAX_VALUES = 100  # values listed per topic or provider facet (selected ones always are)
 Mask = npt.NDArray[np.bool_]
-
-
-def topic_counts(columns: Columns, mask: Mask) -> npt.NDArray[np.int64]:
-    """Return documents per topic id among `mask`."""
-    sets = columns.topic_sets
-    counts = np.bincount(sets.tail_id[mask[sets.tail_doc]], minlength=len(columns.topics))
-    if len(sets.head):
-        in_mask = np.bitwise_count(sets.bits & packed_bits(mask)).sum(axis=1, dtype=np.int64)
-        counts[sets.head] += in_mask
-    return counts
-
-
-def provider_counts(columns: Columns, mask: Mask) -> npt.NDArray[np.int64]:
-    """Return documents per provider id among `mask`."""
-    # Gathering by document numbers is several times faster than by a scattered mask.
-    ids = columns.provider[np.flatnonzero(mask)]
-    return np.bincount(ids[ids >= 0], minlength=len(columns.providers))
 
 
 def month_counts(columns: Columns, mask: Mask) -> dict[int, int]:
@@ -49,26 +32,21 @@ def month_counts(columns: Columns, mask: Mask) -> dict[int, int]:
     return {base + int(i): int(c) for i, c in enumerate(counts) if c}
 
 
-def named_facet(
-    names: list[str],
-    index: dict[str, int],
-    counts: npt.NDArray[np.int64],
-    selected: Collection[str],
-    rank: npt.NDArray[np.intp] | None = None,
+def keyword_facet(
+    column: KeywordColumn, counts: npt.NDArray[np.int64], selected: Collection[str]
 ) -> list[FacetValue]:
     """Return facet values ordered by count then name; selected values always appear,
     under their display name when the index knows them (so they can be unticked).
 
-    `rank` is name_order(names), passed in when it is kept: values are then ordered by
-    NumPy and only the listed ones are made."""
+    Values are ordered by NumPy (with the column's kept name order) and only the
+    listed ones are made."""
+    names, index, rank = column.names, column.index, column.rank
     chosen = {s.casefold() for s in selected}
     nonzero = np.flatnonzero(counts)
-    if rank is None:
-        rank = name_order(names)
     order = nonzero[np.lexsort((rank[nonzero], -counts[nonzero]))]
-    listed_ids = order[:MAX_VALUES].tolist()
+    listed_ids = order[:LIST_LIMIT].tolist()
     if chosen:
-        listed_ids += [i for i in order[MAX_VALUES:].tolist() if names[i].casefold() in chosen]
+        listed_ids += [i for i in order[LIST_LIMIT:].tolist() if names[i].casefold() in chosen]
     shown = [
         FacetValue(names[i], int(counts[i]), names[i].casefold() in chosen) for i in listed_ids
     ]

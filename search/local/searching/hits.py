@@ -64,6 +64,7 @@ def document_detail(snapshot: Snapshot, number: int, limit: int = 100) -> Docume
         quality=stored.get("quality"),
         related=related,
         story=story_coverage(snapshot, number, limit),
+        generation=snapshot.name,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from search.facets import FACET_NAMES, KEYWORD_FACETS
 from search.local.searching import facet_counts as facets
 from search.local.searching.grouping import page_leaders, story_group
 from search.local.searching.hits import make_hit
@@ -25,18 +26,19 @@ from search.local.searching.ranking import RERANK_WINDOW, freshness, query_stems
 from search.local.searching.snapshot import Snapshot
 from search.local.store.columns import NO_DATE, Columns
 from search.results import (
-    FACETS,
     FacetValue,
     Filters,
     Hit,
     SearchRequest,
     SearchResult,
     Suggestion,
+    no_facets,
 )
 
 TIME_LIMIT = 3.0  # seconds one search may take before it is stopped (SearchTimeout)
 SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer results than this
 Mask = npt.NDArray[np.bool_]
+SUGGESTED = tuple(f.name for f in KEYWORD_FACETS if f.suggest)  # facets offered as completions
 
 
 def _match(snapshot: Snapshot, text: str, info: Evaluation) -> Match | None:
@@ -47,22 +49,18 @@ def _match(snapshot: Snapshot, text: str, info: Evaluation) -> Match | None:
 
 
 def _filters(snapshot: Snapshot, request: SearchRequest) -> dict[str, Mask | None]:
+    """Return each filter's mask (None where the request does not filter): one per
+    keyword facet, and "date" for from/to."""
     columns = snapshot.columns
-    masks: dict[str, Mask | None] = {"topic": None, "provider": None, "date": None}
-    if request.topics:
-        ids = [
-            i for t in request.topics if (i := columns.topic_index.get(t.casefold())) is not None
-        ]
-        masks["topic"] = columns.topic_mask(ids)
-    if request.providers:
-        ids = [
-            i
-            for p in request.providers
-            if (i := columns.provider_index.get(p.casefold())) is not None
-        ]
-        masks["provider"] = columns.provider_mask(ids)
-    if request.date_from or request.date_to:
-        masks["date"] = columns.date_mask(request.date_from, request.date_to)
+    masks: dict[str, Mask | None] = {
+        name: columns.keyword_mask(name, values) if (values := request.selected(name)) else None
+        for name in columns.keywords
+    }
+    masks["date"] = (
+        columns.date_mask(request.date_from, request.date_to)
+        if request.date_from or request.date_to
+        else None
+    )
     return masks
 
 
@@ -86,7 +84,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         if left_out is not None:
             base[left_out] = False
     f = _filters(snapshot, request)
-    final = _combine(base, f["topic"], f["provider"], f["date"])
+    final = _combine(base, *f.values())
     total = int(np.count_nonzero(final))
     sort = request.effective_sort
     start = (request.page - 1) * request.per_page
@@ -114,7 +112,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
             make_hit(snapshot.stored(int(n)), float(score), terms)
             for n, score in zip(numbers[start:], scores[start:], strict=True)
         ]
-    facet_lists = _facets(columns, request, base, f) if request.facets else _no_facets()
+    facet_lists = _facets(columns, request, base, f) if request.facets else no_facets()
     suggestion = None
     matched = total if documents is None else documents  # did-you-mean counts documents
     if match is not None and request.like is None and matched < SUGGEST_BELOW:
@@ -129,12 +127,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         took_ms=round((time.perf_counter() - started) * 1000, 3),
         hits=hits,
         facets=facet_lists,
-        filters=Filters(
-            list(request.topics),
-            list(request.providers),
-            request.date_from.isoformat() if request.date_from else None,
-            request.date_to.isoformat() if request.date_to else None,
-        ),
+        filters=Filters.of(request),
         suggestion=suggestion,
         generation=snapshot.name,
         partial=bool(info.capped),
@@ -153,34 +146,21 @@ def _query_text(snapshot: Snapshot, request: SearchRequest) -> tuple[str, int | 
     return like_query(snapshot, number), number
 
 
-def _no_facets() -> dict[str, list[FacetValue]]:
-    return {name: [] for name in FACETS}
-
-
 def _facets(
     columns: Columns, request: SearchRequest, base: Mask, f: dict[str, Mask | None]
 ) -> dict[str, list[FacetValue]]:
-    """Return the four facets, each counted without its own filter (disjunctive)."""
-    months = facets.month_counts(columns, _combine(base, f["topic"], f["provider"]))
-    years, month_values = facets.date_facets(months, request.date_from, request.date_to)
-    return {
-        "topic": facets.named_facet(
-            columns.topics,
-            columns.topic_index,
-            facets.topic_counts(columns, _combine(base, f["provider"], f["date"])),
-            request.topics,
-            columns.topic_rank,
-        ),
-        "provider": facets.named_facet(
-            columns.providers,
-            columns.provider_index,
-            facets.provider_counts(columns, _combine(base, f["topic"], f["date"])),
-            request.providers,
-            columns.provider_rank,
-        ),
-        "year": years,
-        "month": month_values,
-    }
+    """Return every facet, each counted without its own filter (disjunctive)."""
+
+    def without(name: str) -> Mask:
+        return _combine(base, *(mask for other, mask in f.items() if other != name))
+
+    found: dict[str, list[FacetValue]] = {}
+    for name, column in columns.keywords.items():
+        counts = column.counts(without(name))
+        found[name] = facets.keyword_facet(column, counts, request.selected(name))
+    months = facets.month_counts(columns, without("date"))
+    found["year"], found["month"] = facets.date_facets(months, request.date_from, request.date_to)
+    return {name: found[name] for name in FACET_NAMES}
 
 
 def _ranked(
@@ -240,7 +220,7 @@ def _did_you_mean(
     match = _match(snapshot, corrected, Evaluation())
     if match is None:
         return None
-    found = int(np.count_nonzero(_combine(match.mask, f["topic"], f["provider"], f["date"])))
+    found = int(np.count_nonzero(_combine(match.mask, *f.values())))
     return corrected if found > total else None
 
 
@@ -255,10 +235,8 @@ def suggest_for(snapshot: Snapshot, prefix: str, limit: int) -> list[Suggestion]
     folded = typed.casefold()
     found: list[Suggestion] = []
     columns = snapshot.columns
-    for kind, names, counts in (
-        ("topic", columns.topics, snapshot.name_counts[0]),
-        ("provider", columns.providers, snapshot.name_counts[1]),
-    ):
+    for kind in SUGGESTED:
+        names, counts = columns.keywords[kind].names, snapshot.name_counts[kind]
         matches = [
             (int(counts[i]), name)
             for i, name in enumerate(names)

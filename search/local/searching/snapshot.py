@@ -18,7 +18,6 @@ from typing import Any
 from whoosh.analysis import STOP_WORDS
 from whoosh.searching import Searcher
 
-from search.local.searching.facet_counts import provider_counts, topic_counts
 from search.local.searching.matching import Evaluator
 from search.local.searching.postings import CACHE_POSTINGS, PostingCache
 from search.local.searching.query_parser import build_parser, parse
@@ -60,13 +59,11 @@ class Snapshot:
         self._state = threading.Lock()
 
     @functools.cached_property
-    def name_counts(self) -> tuple[Any, Any]:
-        """Return (documents per topic id, per provider id) over the whole generation:
+    def name_counts(self) -> dict[str, Any]:
+        """Return documents per value id of each keyword facet over the whole generation:
         suggestions rank names by them on every keystroke, so they are counted once."""
-        return (
-            topic_counts(self.columns, self.columns.alive),
-            provider_counts(self.columns, self.columns.alive),
-        )
+        alive = self.columns.alive
+        return {name: column.counts(alive) for name, column in self.columns.keywords.items()}
 
     @functools.cached_property
     def stories(self) -> Stories:
@@ -94,8 +91,10 @@ class Snapshot:
                     yield from ((field, term) for field in TEXT_FIELDS)
 
         self.vocabulary.prepare()  # "did you mean" builds its index on first use
-        for built_on_first_use in ("topic_sets", "topic_rank", "provider_rank"):
-            getattr(self.columns, built_on_first_use)
+        for column in self.columns.keywords.values():  # built on first use: build them now
+            column.rank  # noqa: B018
+            if column.doc is not None:
+                column.sets  # noqa: B018
         self.stories  # noqa: B018 (the page groups by story: load them before it asks)
         return self.postings.warm(terms(), WARM_MIN_DOCS, WARM_BUDGET, stop)
 
@@ -147,10 +146,14 @@ class Snapshot:
                     matcher.next()
         return None
 
-    def acquire(self) -> None:
-        """Count a search using this snapshot."""
+    def acquire(self) -> bool:
+        """Count a search using this snapshot; return False (counting nothing) if it has
+        been retired meanwhile, so the caller takes the new one."""
         with self._state:
+            if self._retired:
+                return False
             self._users += 1
+            return True
 
     def release(self) -> None:
         """End a search; close the snapshot if it is retired and this was the last one."""

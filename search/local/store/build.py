@@ -12,7 +12,6 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +22,12 @@ from search.identity import doc_id
 from search.ingest.corpus import SeedFile, count_kinds, discover, merge, parse_files
 from search.local.store import generations
 from search.local.store import segments as writers
-from search.local.store.columns import ARRAYS, NAMES, Row, write_columns
+from search.local.store.columns import ARRAYS, NAMES, article_row, write_columns
 from search.local.store.manifest import RECORDS, FileRecord, read_records, write_records
 from search.local.store.stories import STORIES, StoryRow, write_stories
 from search.local.store.vocabulary import WORDS, count_words, write_words
 from search.model import Article, ParsedFile, SkippedFile
+from search.results import IndexReport
 
 SCHEMA_VERSION = 2  # bump when schema.build_schema() changes: --incremental then builds in full
 _OWN_FILES = frozenset({generations.META, RECORDS, ARRAYS, NAMES, WORDS, STORIES})
@@ -39,25 +39,6 @@ Checkpoint = Callable[[str], None]
 
 def _no_checkpoint(stage: str) -> None:
     return None
-
-
-@dataclass
-class IndexReport:
-    """What a rebuild did; `search rebuild-index --json` prints exactly this."""
-
-    generation: str
-    documents: int
-    kinds: dict[str, int]
-    files_read: int
-    files_skipped: list[SkippedFile]
-    warnings: list[str]
-    duplicates_merged: int
-    duration_s: float
-    incremental: bool
-    added: int = 0
-    updated: int = 0
-    deleted: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 def build_index(
@@ -215,7 +196,7 @@ def _write_columns(folder: Path, documents: list[Article], from_index: bool) -> 
     """Save the per-document columns and stories; row order must be Whoosh's document
     numbers."""
     if not from_index:  # a full build numbers documents in list order, part after part
-        write_columns(folder, (Row(d.topics, d.provider_name, d.published) for d in documents))
+        write_columns(folder, (article_row(d) for d in documents))
         write_stories(folder, [_article_story(d) for d in documents])
         return
     ix = whoosh_index.open_dir(str(folder))
@@ -227,7 +208,7 @@ def _write_columns(folder: Path, documents: list[Article], from_index: bool) -> 
             ]
     finally:
         ix.close()
-    write_columns(folder, (_stored_row(s) for s in stored))
+    write_columns(folder, (article_row(s) for s in stored))
     write_stories(folder, [_stored_story(s) for s in stored])
 
 
@@ -239,12 +220,6 @@ def _article_story(article: Article) -> StoryRow:
         article.published,
         [doc_id(key) for key in article.related],
     )
-
-
-def _stored_row(stored: dict[str, Any] | None) -> Row:
-    if stored is None:
-        return Row((), None, None, deleted=True)
-    return Row(stored.get("topics") or (), stored.get("provider_name"), stored.get("published"))
 
 
 def _stored_story(stored: dict[str, Any] | None) -> StoryRow:

@@ -1,0 +1,95 @@
+"""The Backend protocol: what the web layer and the CLI may ask of a search engine.
+
+Two implementations stand behind it: the embedded default (`search.local`, Whoosh
+generations in a folder) and, for clusters, OpenSearch. Every answer names the
+generation (or index version) it came from, so one HTTP response never mixes two:
+the ETag, `X-Index-Generation` and the body all come from the same answer object.
+
+    backend = open_backend(Settings(index_dir=Path("index")))
+    result = backend.search(SearchRequest(q="facial recognition"))
+    result.generation  # the generation that answered
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from search.config import Settings
+from search.results import (
+    DocumentDetail,
+    Health,
+    IndexReport,
+    SearchRequest,
+    SearchResult,
+    Suggestions,
+)
+
+Progress = Callable[[int, int], None]  # (done, total) while a build reads or writes
+
+
+class Backend(Protocol):
+    """A search engine serving one index; safe to call from many threads."""
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Return the answer to `request` (raises BadQuery, IndexMissing, SearchTimeout)."""
+        ...
+
+    def suggest(self, prefix: str, limit: int = 8) -> Suggestions:
+        """Return search-as-you-type completions for `prefix`."""
+        ...
+
+    def document(self, doc_id: str) -> DocumentDetail:
+        """Return one document with its coverage (raises DocumentNotFound)."""
+        ...
+
+    def health(self) -> Health:
+        """Return what is served (raises IndexMissing when nothing is)."""
+        ...
+
+    def generation(self) -> str | None:
+        """Return the name of the generation in use, cheaply (None before one is open)."""
+        ...
+
+    def stats(self) -> dict[str, object]:
+        """Return what the index holds: documents, facets' sizes, build metadata."""
+        ...
+
+    def warm(self) -> int:
+        """Prepare the index for fast first searches; return how many items were warmed."""
+        ...
+
+    def watch(self) -> None:
+        """Follow newly published generations in the background (servers)."""
+        ...
+
+    def close(self) -> None:
+        """Release everything the backend holds open."""
+        ...
+
+
+def open_backend(settings: Settings) -> Backend:
+    """Return the backend `settings` name, opened on its index."""
+    from search.local import LocalBackend  # imported here: the core never loads Whoosh itself
+
+    backend: Backend = LocalBackend.open(settings.index_dir)
+    return backend
+
+
+def build_index(
+    seeds_dir: Path,
+    index_dir: Path,
+    *,
+    incremental: bool = False,
+    strict: bool = False,
+    progress: bool | None = None,
+) -> IndexReport:
+    """Build an index from the seed files in `seeds_dir` and publish it; return the report.
+
+    `progress`: show a progress bar (None: when standard error is a terminal)."""
+    from search.local.store.build import build_index as build_local
+
+    return build_local(
+        seeds_dir, index_dir, incremental=incremental, strict=strict, progress=progress
+    )
