@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from search.errors import BadQuery
-from search.facets import FILTER_PARAMS
+from search.facets import FILTER_PARAMS, KEYWORD_FACETS
 from search.results import SORTS, SearchRequest
 
 MAX_PER_PAGE = 100
@@ -26,6 +27,7 @@ RESULT_WINDOW = 10_000  # page * per_page may not pass this: deep paging costs, 
 MAX_QUERY_CHARS = 1_000  # longer `q` is rejected: no reader types it, an attacker might
 MAX_VALUES = 50  # values of one repeatable filter parameter
 MAX_VALUE_CHARS = 200
+MAX_SUGGESTIONS = 20
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ID = re.compile(r"[0-9a-f]{16}")  # search.identity.doc_id's form
@@ -136,10 +138,84 @@ def search_request(
     )
 
 
-REPEATABLE = FILTER_PARAMS
-SINGLE = ("q", "from", "to", "sort", "page", "per_page", "group", "like")
-SEARCH_PARAMS = (*SINGLE, *REPEATABLE)
-SUGGEST_PARAMS = ("q", "limit")
+@dataclass(frozen=True)
+class Param:
+    """One query parameter as the API documents it (the OpenAPI document is made of these)."""
+
+    name: str
+    description: str
+    schema: dict[str, Any]
+    repeatable: bool = False
+
+
+_VALUES = {"type": "array", "items": {"type": "string", "maxLength": MAX_VALUE_CHARS}}
+SEARCH_PARAMETERS: tuple[Param, ...] = (
+    Param(
+        "q",
+        'Query: words (stemmed, English), "phrases", AND/OR/NOT, field:word (title, '
+        "excerpt, topic, provider), prefix*, fuzzy~; empty browses everything. Given once.",
+        {"type": "string", "maxLength": MAX_QUERY_CHARS},
+    ),
+    *(
+        Param(
+            f.name,
+            f"Only documents whose {f.name} is this value (case-insensitive). Repeat for any of.",
+            {**_VALUES, "maxItems": MAX_VALUES},
+            repeatable=True,
+        )
+        for f in KEYWORD_FACETS
+    ),
+    Param(
+        "from",
+        "Published on or after this UTC date (YYYY-MM-DD).",
+        {"type": "string", "format": "date"},
+    ),
+    Param(
+        "to",
+        "Published on or before this UTC date (YYYY-MM-DD).",
+        {"type": "string", "format": "date"},
+    ),
+    Param(
+        "sort",
+        "Order: relevance (default with q), newest (default without), oldest.",
+        {"type": "string", "enum": list(SORTS)},
+    ),
+    Param(
+        "page",
+        f"Page number; page * per_page may not exceed {RESULT_WINDOW}.",
+        {"type": "integer", "minimum": 1, "maximum": RESULT_WINDOW, "default": 1},
+    ),
+    Param(
+        "per_page",
+        "Hits per page.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
+    ),
+    Param(
+        "group",
+        "story: one hit per story (coverage of the same news by other outlets, linked by "
+        "`related` lists or near-duplicate titles), the others in the hit's `story`; "
+        "`total` and paging then count stories and `group.documents` counts documents.",
+        {"type": "string", "enum": list(GROUPS), "default": "none"},
+    ),
+    Param(
+        "like",
+        "More like this: search for documents like the one with this id (its most "
+        "telling title and excerpt words, OR-ed; the document itself is left out). "
+        "Not combinable with q.",
+        {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+    ),
+)
+SUGGEST_PARAMETERS: tuple[Param, ...] = (
+    Param("q", "What has been typed so far.", {"type": "string", "maxLength": 200}),
+    Param(
+        "limit",
+        "Completions wanted.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS, "default": 8},
+    ),
+)
+REPEATABLE = tuple(p.name for p in SEARCH_PARAMETERS if p.repeatable)
+SEARCH_PARAMS = tuple(p.name for p in SEARCH_PARAMETERS)
+SUGGEST_PARAMS = tuple(p.name for p in SUGGEST_PARAMETERS)
 
 
 class QueryString(Protocol):

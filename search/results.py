@@ -1,7 +1,9 @@
-"""The engine's inputs and outputs as plain dataclasses; they serialise to DESIGN.md 5.
+"""The backends' inputs and outputs as plain dataclasses; they serialise to DESIGN.md 5.
 
-No Whoosh object ever leaves the engine: views and the CLI get these, and the JSON
-API is `dataclasses.asdict` of them.
+No engine object ever leaves a backend: views and the CLI get these. They are the one
+source of the API's contract: each class's `as_json` writes the body, and the OpenAPI
+schemas are generated from the same fields and their `Doc` annotations
+(search.web.schemas); the tests check answers against that document.
 """
 
 from __future__ import annotations
@@ -10,11 +12,34 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
+from typing import Annotated, Any
 
 from search.facets import FACET_NAMES, FILTER_PARAMS
 from search.model import SkippedFile
 
 SORTS = ("relevance", "newest", "oldest")
+ID_PATTERN = "^[0-9a-f]{16}$"  # search.identity.doc_id's form
+
+
+@dataclass(frozen=True)
+class Doc:
+    """What the API contract says of a field beyond its Python type."""
+
+    description: str = ""
+    json: str | None = None  # its key in the body, when not the field's name
+    body: bool = True  # False: not in the body (a response header, or internal)
+    optional: bool = False  # absent from the body unless set
+    keys: tuple[str, ...] = ()  # a dict field: exactly these keys
+    inline: bool = False  # a dict field whose keys sit in the parent object
+    schema: tuple[tuple[str, Any], ...] = ()  # more JSON-schema keywords
+
+
+def doc(description: str = "", **schema: Any) -> Doc:
+    """Return a Doc with a description and JSON-schema keywords (pattern, enum, ...)."""
+    return Doc(description, schema=tuple(schema.items()))
+
+
+NOT_IN_BODY = Doc(body=False)
 
 
 @dataclass(frozen=True)
@@ -61,26 +86,28 @@ class Provider:
 class Highlights:
     """Title and excerpt as safe HTML: matched words in <mark>, all else escaped."""
 
-    title: str
-    excerpt: str
+    title: Annotated[str, doc("HTML: <mark> around matches, everything else escaped")]
+    excerpt: Annotated[str, doc("HTML, as title")]
 
 
 @dataclass(frozen=True)
 class Hit:
     """One search result."""
 
-    id: str
-    kind: str
-    url: str | None
+    id: Annotated[str, doc(pattern=ID_PATTERN)]
+    kind: Annotated[str, doc(enum=["article", "related"])]
+    url: Annotated[str | None, doc(format="uri")]
     title: str
     excerpt: str
-    published: str | None  # ISO 8601 UTC with Z
+    published: Annotated[str | None, doc("ISO 8601 UTC ending in Z", format="date-time")]
     provider: Provider
     topics: list[str]
     image: str | None
     score: float
     highlights: Highlights
-    story: StoryGroup | None = None  # grouped searches only
+    story: Annotated[
+        StoryGroup | None, Doc("Only in grouped searches (group=story)", optional=True)
+    ] = None
 
     def as_json(self) -> dict[str, object]:
         """Return the DESIGN.md 5 hit object (with `story` when the search was grouped)."""
@@ -106,10 +133,10 @@ class Hit:
 class StoryGroup:
     """A grouped hit's story: its id, its size, and the other matching coverage."""
 
-    id: str  # the id of the story's member with the smallest id
-    size: int  # documents in the story, matching or not
-    more_count: int  # other documents of the story that match the search
-    more: list[Hit]  # the first MORE_SHOWN of them, best first
+    id: Annotated[str, doc("The id of its member with the smallest id", pattern=ID_PATTERN)]
+    size: Annotated[int, doc("Documents in the story, matching or not", minimum=1)]
+    more_count: Annotated[int, doc("Other documents of the story matching the search", minimum=0)]
+    more: Annotated[list[Hit], doc("The first of them, in the search's order", maxItems=10)]
 
     def as_json(self) -> dict[str, object]:
         """Return the `story` object of a grouped hit."""
@@ -126,7 +153,7 @@ class FacetValue:
     """One value of a facet, its count under the other filters, and whether it is selected."""
 
     value: str
-    count: int
+    count: Annotated[int, doc(minimum=0)]
     selected: bool = False
 
 
@@ -134,9 +161,11 @@ class FacetValue:
 class Filters:
     """The filters in force, as the request gave them."""
 
-    values: dict[str, list[str]] = field(default_factory=dict)  # keyword facet -> selected
-    from_: str | None = None
-    to: str | None = None
+    values: Annotated[dict[str, list[str]], Doc(keys=FILTER_PARAMS, inline=True)] = field(
+        default_factory=dict
+    )  # keyword facet -> selected values
+    from_: Annotated[str | None, Doc(json="from", schema=(("format", "date"),))] = None
+    to: Annotated[str | None, doc(format="date")] = None
 
     @classmethod
     def of(cls, request: SearchRequest) -> Filters:
@@ -163,20 +192,41 @@ def no_facets() -> dict[str, list[FacetValue]]:
 class SearchResult:
     """The answer to a SearchRequest: DESIGN.md 5's /api/search body."""
 
-    query: str
-    total: int
-    page: int
-    per_page: int
-    pages: int
-    sort: str
+    query: Annotated[str, doc("q, or the query that `like` made")]
+    total: Annotated[int, doc(minimum=0)]
+    page: Annotated[int, doc(minimum=1)]
+    per_page: Annotated[int, doc(minimum=1)]
+    pages: Annotated[int, doc(minimum=0)]
+    sort: Annotated[str, doc(enum=list(SORTS))]
     took_ms: float
     hits: list[Hit]
-    facets: dict[str, list[FacetValue]]
+    facets: Annotated[
+        dict[str, list[FacetValue]],
+        Doc("Disjunctive: each facet ignores its own filter.", keys=FACET_NAMES),
+    ]
     filters: Filters
-    suggestion: str | None = None
-    generation: str = ""
-    partial: bool = False  # a wildcard or fuzzy term expanded to too many terms
-    documents: int | None = None  # grouped searches: matching documents (total counts stories)
+    suggestion: Annotated[str | None, doc("Did you mean: a corrected q.")] = None
+    generation: Annotated[str, NOT_IN_BODY] = ""  # the X-Index-Generation header
+    partial: Annotated[bool, NOT_IN_BODY] = False  # X-Search-Partial: an expansion was cut
+    documents: Annotated[  # grouped searches: matching documents (total counts stories)
+        int | None,
+        Doc(
+            "Only in grouped searches: `total` then counts stories.",
+            json="group",
+            optional=True,
+            schema=(
+                ("type", "object"),
+                ("required", ["by", "documents"]),
+                (
+                    "properties",
+                    {
+                        "by": {"type": "string", "enum": ["story"]},
+                        "documents": {"type": "integer", "minimum": 0},
+                    },
+                ),
+            ),
+        ),
+    ] = None
 
     def as_json(self) -> dict[str, object]:
         """Return the JSON body of /api/search (generation and partial travel as response
@@ -209,7 +259,7 @@ class Suggestion:
     """One search-as-you-type completion."""
 
     text: str
-    kind: str  # "query", "title", "topic" or "provider"
+    kind: Annotated[str, doc(enum=["query", "title", "topic", "provider"])]
 
 
 @dataclass(frozen=True)
@@ -218,7 +268,7 @@ class Suggestions:
 
     query: str
     suggestions: list[Suggestion]
-    generation: str = ""
+    generation: Annotated[str, NOT_IN_BODY] = ""
 
     def as_json(self) -> dict[str, object]:
         """Return the /api/suggest body."""
@@ -232,7 +282,7 @@ class Suggestions:
 class Health:
     """What a backend serves: the /healthz body."""
 
-    status: str
+    status: Annotated[str, doc(enum=["ok"])]
     documents: int
     generation: str
     built_at: str | None
@@ -276,7 +326,7 @@ class DocumentDetail:
     title: str
     excerpt: str
     body: str
-    published: str | None
+    published: Annotated[str | None, doc(format="date-time")]
     provider: Provider
     topics: list[str]
     image: str | None
@@ -285,7 +335,7 @@ class DocumentDetail:
     quality: int | None
     related: list[Hit]
     story: StoryCoverage
-    generation: str = ""  # the generation that answered (a response header, not the body)
+    generation: Annotated[str, NOT_IN_BODY] = ""  # the X-Index-Generation header
 
     def as_json(self) -> dict[str, object]:
         """Return the /api/documents/{id} body."""
@@ -316,6 +366,6 @@ class DocumentDetail:
 class StoryCoverage:
     """The story a document belongs to, and the story's other coverage."""
 
-    id: str
-    size: int
-    coverage: list[Hit]  # every other document of the story, newest first
+    id: Annotated[str, doc(pattern=ID_PATTERN)]
+    size: Annotated[int, doc(minimum=1)]
+    coverage: Annotated[list[Hit], doc("The story's other documents, newest first")]

@@ -12,12 +12,17 @@ from starlette.responses import JSONResponse, Response
 
 from search.backend import Backend
 from search.errors import BadQuery
-from search.params import CONTROL, SUGGEST_PARAMS, check_names, parse_int, parse_search
+from search.params import (
+    CONTROL,
+    MAX_SUGGESTIONS,
+    SUGGEST_PARAMS,
+    check_names,
+    parse_int,
+    parse_search,
+)
 from search.results import SearchRequest
 from search.web.answers import Answer, Answers
 from search.web.turns import in_turn
-
-MAX_SUGGESTIONS = 20
 
 
 def backend_of(request: Request) -> Backend:

@@ -1,15 +1,16 @@
-"""The OpenAPI 3.1 document of the service, written out by hand so it says exactly
-what the API does (bounds, repeat rules, error shape); tests validate it and check
-that every route appears in it."""
+"""The OpenAPI 3.1 document of the service: the routes, with the parameters from
+search.params and the answer schemas generated from search.results (web/schemas.py).
+Tests validate the document, check that every route appears in it, and check real
+answers against it."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from search import __version__
-from search.params import MAX_PER_PAGE, MAX_QUERY_CHARS, RESULT_WINDOW
-from search.results import SORTS
+from search import __version__, params
+from search.params import Param
+from search.web.schemas import answer_schemas
 
 STRING_OR_NULL = {"type": ["string", "null"]}
 
@@ -36,66 +37,22 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
 
 
-SEARCH_PARAMETERS = [
-    _param(
-        "q",
-        "Query in the Whoosh query language; empty browses everything. Given once.",
-        {"type": "string", "maxLength": MAX_QUERY_CHARS},
-    ),
-    _param(
-        "topic",
-        "Only documents with this topic (case-insensitive). Repeat for any of.",
-        {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 50},
-        style="form",
-        explode=True,
-    ),
-    _param(
-        "provider",
-        "Only documents from this provider (case-insensitive). Repeatable.",
-        {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 50},
-        style="form",
-        explode=True,
-    ),
-    _param(
-        "from",
-        "Published on or after this UTC date (YYYY-MM-DD).",
-        {"type": "string", "format": "date"},
-    ),
-    _param(
-        "to",
-        "Published on or before this UTC date (YYYY-MM-DD).",
-        {"type": "string", "format": "date"},
-    ),
-    _param(
-        "sort",
-        "Order: relevance (default with q), newest (default without), oldest.",
-        {"type": "string", "enum": list(SORTS)},
-    ),
-    _param(
-        "page",
-        f"Page number; page * per_page may not exceed {RESULT_WINDOW}.",
-        {"type": "integer", "minimum": 1, "maximum": RESULT_WINDOW, "default": 1},
-    ),
-    _param(
-        "per_page",
-        "Hits per page.",
-        {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
-    ),
-    _param(
-        "group",
-        "story: one hit per story (coverage of the same news by other outlets, linked by "
-        "`related` lists or near-duplicate titles), the others in the hit's `story`; "
-        "`total` and paging then count stories and `group.documents` counts documents.",
-        {"type": "string", "enum": ["story", "none"], "default": "none"},
-    ),
-    _param(
-        "like",
-        "More like this: search for documents like the one with this id (its most "
-        "telling title and excerpt words, OR-ed; the document itself is left out). "
-        "Not combinable with q.",
-        {"type": "string", "pattern": "^[0-9a-f]{16}$"},
-    ),
-]
+REPEATED = {"style": "form", "explode": True}  # topic=a&topic=b
+
+
+def _params(params: tuple[Param, ...]) -> list[dict[str, Any]]:
+    return [
+        _param(
+            p.name,
+            p.description,
+            p.schema,
+            **({"style": "form", "explode": True} if p.repeatable else {}),
+        )
+        for p in params
+    ]
+
+
+SEARCH_PARAMETERS = _params(params.SEARCH_PARAMETERS)
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -114,218 +71,7 @@ SCHEMAS: dict[str, Any] = {
             }
         },
     },
-    "Provider": {
-        "type": "object",
-        "required": ["name", "domain"],
-        "properties": {"name": STRING_OR_NULL, "domain": STRING_OR_NULL},
-    },
-    "Hit": {
-        "type": "object",
-        "required": [
-            "id",
-            "kind",
-            "url",
-            "title",
-            "excerpt",
-            "published",
-            "provider",
-            "topics",
-            "image",
-            "score",
-            "highlights",
-        ],
-        "properties": {
-            "id": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
-            "kind": {"type": "string", "enum": ["article", "related"]},
-            "url": {**STRING_OR_NULL, "format": "uri"},
-            "title": {"type": "string"},
-            "excerpt": {"type": "string"},
-            "published": {
-                **STRING_OR_NULL,
-                "format": "date-time",
-                "description": "ISO 8601 UTC ending in Z",
-            },
-            "provider": _ref("Provider"),
-            "topics": {"type": "array", "items": {"type": "string"}},
-            "image": STRING_OR_NULL,
-            "score": {"type": "number"},
-            "highlights": {
-                "type": "object",
-                "required": ["title", "excerpt"],
-                "properties": {
-                    "title": {
-                        "type": "string",
-                        "description": "HTML: <mark> around matches, everything else escaped",
-                    },
-                    "excerpt": {"type": "string"},
-                },
-            },
-            "story": {**_ref("Story"), "description": "Only in grouped searches (group=story)"},
-        },
-    },
-    "Story": {
-        "type": "object",
-        "required": ["id", "size", "more_count", "more"],
-        "properties": {
-            "id": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
-            "size": {"type": "integer", "minimum": 1, "description": "Documents in the story"},
-            "more_count": {
-                "type": "integer",
-                "minimum": 0,
-                "description": "Other documents of the story matching the search",
-            },
-            "more": {
-                "type": "array",
-                "items": _ref("Hit"),
-                "maxItems": 10,
-                "description": "The first of them, in the search's order",
-            },
-        },
-    },
-    "FacetValue": {
-        "type": "object",
-        "required": ["value", "count", "selected"],
-        "properties": {
-            "value": {"type": "string"},
-            "count": {"type": "integer", "minimum": 0},
-            "selected": {"type": "boolean"},
-        },
-    },
-    "SearchResult": {
-        "type": "object",
-        "required": [
-            "query",
-            "total",
-            "page",
-            "per_page",
-            "pages",
-            "sort",
-            "took_ms",
-            "hits",
-            "facets",
-            "filters",
-            "suggestion",
-        ],
-        "properties": {
-            "query": {
-                "type": "string",
-                "description": "q, or the query that `like` made",
-            },
-            "total": {"type": "integer", "minimum": 0},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1},
-            "pages": {"type": "integer", "minimum": 0},
-            "sort": {"type": "string", "enum": list(SORTS)},
-            "took_ms": {"type": "number"},
-            "hits": {"type": "array", "items": _ref("Hit")},
-            "facets": {
-                "type": "object",
-                "required": ["topic", "provider", "year", "month"],
-                "description": "Disjunctive: each facet ignores its own filter.",
-                "properties": {
-                    name: {"type": "array", "items": _ref("FacetValue")}
-                    for name in ("topic", "provider", "year", "month")
-                },
-            },
-            "filters": {
-                "type": "object",
-                "required": ["topic", "provider", "from", "to"],
-                "properties": {
-                    "topic": {"type": "array", "items": {"type": "string"}},
-                    "provider": {"type": "array", "items": {"type": "string"}},
-                    "from": {**STRING_OR_NULL, "format": "date"},
-                    "to": {**STRING_OR_NULL, "format": "date"},
-                },
-            },
-            "suggestion": {**STRING_OR_NULL, "description": "Did you mean: a corrected q."},
-            "group": {
-                "type": "object",
-                "description": "Only in grouped searches: `total` then counts stories.",
-                "required": ["by", "documents"],
-                "properties": {
-                    "by": {"type": "string", "enum": ["story"]},
-                    "documents": {"type": "integer", "minimum": 0},
-                },
-            },
-        },
-    },
-    "Suggestions": {
-        "type": "object",
-        "required": ["query", "suggestions"],
-        "properties": {
-            "query": {"type": "string"},
-            "suggestions": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["text", "kind"],
-                    "properties": {
-                        "text": {"type": "string"},
-                        "kind": {"type": "string", "enum": ["query", "title", "topic", "provider"]},
-                    },
-                },
-            },
-        },
-    },
-    "Document": {
-        "type": "object",
-        "required": [
-            "id",
-            "kind",
-            "url",
-            "title",
-            "excerpt",
-            "body",
-            "published",
-            "provider",
-            "topics",
-            "image",
-            "category",
-            "type",
-            "quality",
-            "related",
-            "story",
-        ],
-        "properties": {
-            "id": {"type": "string"},
-            "kind": {"type": "string"},
-            "url": STRING_OR_NULL,
-            "title": {"type": "string"},
-            "excerpt": {"type": "string"},
-            "body": {"type": "string"},
-            "published": {**STRING_OR_NULL, "format": "date-time"},
-            "provider": _ref("Provider"),
-            "topics": {"type": "array", "items": {"type": "string"}},
-            "image": STRING_OR_NULL,
-            "category": STRING_OR_NULL,
-            "type": STRING_OR_NULL,
-            "quality": {"type": ["integer", "null"]},
-            "related": {"type": "array", "items": _ref("Hit")},
-            "story": {
-                "type": "object",
-                "required": ["id", "size", "coverage"],
-                "properties": {
-                    "id": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
-                    "size": {"type": "integer", "minimum": 1},
-                    "coverage": {
-                        "type": "array",
-                        "items": _ref("Hit"),
-                        "description": "The story's other documents, newest first",
-                    },
-                },
-            },
-        },
-    },
-    "Health": {
-        "type": "object",
-        "required": ["status", "documents", "generation", "built_at"],
-        "properties": {
-            "status": {"type": "string", "enum": ["ok"]},
-            "documents": {"type": "integer"},
-            "generation": {"type": "string"},
-            "built_at": STRING_OR_NULL,
-        },
-    },
+    **answer_schemas(),
     "Unavailable": {
         "type": "object",
         "required": ["status", "error"],
@@ -398,16 +144,7 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "suggest",
                     "summary": "Search-as-you-type completions",
-                    "parameters": [
-                        _param(
-                            "q", "What has been typed so far.", {"type": "string", "maxLength": 200}
-                        ),
-                        _param(
-                            "limit",
-                            "Completions wanted.",
-                            {"type": "integer", "minimum": 1, "maximum": 20, "default": 8},
-                        ),
-                    ],
+                    "parameters": _params(params.SUGGEST_PARAMETERS),
                     "responses": {
                         "200": ok("Suggestions", "Completions, most useful first"),
                         "304": {"description": "Not modified"},
