@@ -1,12 +1,13 @@
 # The README's two commands: `make demo` (build the index from seeds/ and search it)
-# and `make test` (lint, type-check and run every test). Both set up .venv first.
+# and `make test` (lint, type-check, run every test, then the wheel smoke test). Both set up
+# .venv first; `make smoke` builds and checks the wheel in its own fresh venv (scripts/smoke_wheel.sh).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test lint typecheck pytest smoke bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +31,12 @@ typecheck: install
 pytest: install
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The wheel as users install it (not editable), served from a fresh venv: catches files
+# missing from the package, which the editable .venv cannot see.
+smoke:
+	PYTHON=$(PYTHON) bash scripts/smoke_wheel.sh
+
+test: lint typecheck pytest smoke
 
 bench: install
 	$(BIN)/python -m benchmarks build --sizes 10000,100000
