@@ -4,8 +4,9 @@ Whoosh stores postings in blocks of up to 128: a pickled tuple of delta-coded id
 weights and values. Its matcher decodes them one posting at a time in Python; here
 each block's tuple is only unpickled (by Whoosh) and collected, and all the decoding
 (ids, weights, the positions inside the values) is done once per term by NumPy.
-Matchers without blocks (inlined postings of rare terms, or any other codec) are
-read through the public matcher interface.
+The blocks are read through whoosh_compat (they are Whoosh's private state); matchers
+without blocks (inlined postings of rare terms, or any other codec) are read through
+the public matcher interface.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from search.local.whoosh_compat import raw_blocks, reads_blocks
+
 POSITION_SPAN = 1 << 32  # positions are uint32, so document * span + position never collides
-_BLOCKWISE = ("_read_data", "_next_block", "_data", "_blocklength", "_byteids")
 
 
 class Postings:
@@ -29,23 +31,13 @@ class Postings:
         deltas: list[int] = []
         sizes: list[int] = []
         weights: list[float] = []
-        if all(hasattr(matcher, name) for name in _BLOCKWISE) and not matcher._byteids:
-            while matcher.is_active():
-                if matcher._data is None:
-                    matcher._read_data()
-                ids, block_weights, values = matcher._data
-                count = len(ids)
+        if reads_blocks(matcher):
+            for ids, block_weights, values in raw_blocks(matcher):
                 deltas += ids
-                sizes.append(count)
-                if block_weights is None:  # Whoosh's minified forms of the weights
-                    weights += [1.0] * count
-                elif isinstance(block_weights, float):
-                    weights += [block_weights] * count
-                else:
-                    weights += block_weights
+                sizes.append(len(ids))
+                weights += block_weights
                 if want_values and values:
                     self.values += values
-                matcher._next_block()
             # Ids are delta-coded from zero within each block: a running sum over all
             # blocks, less the sum at the start of each block.
             running = np.cumsum(np.asarray(deltas, dtype=np.int64))

@@ -21,6 +21,7 @@ from search.errors import SearchTimeout
 from search.local.searching.or_cache import OrCache
 from search.local.searching.phrases import phrase_documents
 from search.local.searching.postings import PostingCache
+from search.local.whoosh_compat import expanded_terms
 
 MAX_EXPANSION = 256  # terms one wildcard, prefix or fuzzy term may expand to
 
@@ -196,7 +197,7 @@ class Evaluator:
     def _expand(self, q: Any, info: Evaluation) -> list[str]:
         terms: list[str] = []
         with self.postings.lock:
-            for btext in q._btexts(self.postings.reader):
+            for btext in expanded_terms(q, self.postings.reader):
                 if len(terms) >= MAX_EXPANSION:
                     info.capped.append(f"{q.fieldname}:{q.text}")
                     break

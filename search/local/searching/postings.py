@@ -17,11 +17,11 @@ from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from search.local.searching.blocks import read_term
 from search.local.store.schema import TEXT_FIELDS
+from search.local.whoosh_compat import length_bytes
 
 K1 = 1.2  # BM25 term-frequency saturation (Whoosh's default)
 B = {"title": 0.5, "topic": 0.3, "provider": 0.3}  # short fields: length says less
@@ -154,12 +154,11 @@ def field_lengths(reader: Any, name: str, size: int) -> npt.NDArray[np.float32]:
     try:
         parts = []
         for segment, _ in reader.leaf_readers():
-            column = segment._perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)
+            raw = length_bytes(segment, name)
             count = segment.doc_count_all()
-            if column is None:
+            if raw is None:
                 parts.append(np.zeros(count, np.float32))
             else:
-                raw = np.frombuffer(column.load().tobytes(), dtype=np.uint8)
                 parts.append(_BYTE_LENGTHS[raw])
         lengths = np.concatenate(parts) if parts else np.zeros(0, np.float32)
         if len(lengths) == size:

@@ -18,9 +18,10 @@ from typing import Any
 from whoosh import fields, formats
 from whoosh.analysis import STOP_WORDS, StemmingAnalyzer
 from whoosh.lang.porter import stem
-from whoosh.system import _INT_SIZE, pack_uint
+from whoosh.system import pack_uint
 
 from search.identity import doc_id
+from search.local.whoosh_compat import INT_SIZE
 from search.model import Article
 
 # Relative weights for BM25F: a word in the title says more than one in the excerpt or
@@ -79,7 +80,7 @@ class FastPositions(formats.Positions):  # type: ignore[misc]
     def decode_positions(self, valuestring: bytes) -> list[int]:
         """Return the positions of a posting value written by `encode`."""
         values = array("I")
-        values.frombytes(valuestring[_INT_SIZE:])
+        values.frombytes(valuestring[INT_SIZE:])
         if _BIG_ENDIAN:
             values.byteswap()
         return values.tolist()

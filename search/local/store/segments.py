@@ -24,6 +24,7 @@ from whoosh.index import TOC
 from search.ingest.forking import fork_map, parent_alive
 from search.local.store.schema import article_fields, build_schema
 from search.local.store.vocabulary import count_words
+from search.local.whoosh_compat import index_segments
 from search.model import Article
 
 WRITER_MEMORY_MB = 256  # posting pool per writer: fewer spills to temporary runs
@@ -128,7 +129,7 @@ def _index_part(
         writer.add_document(**article_fields(document))
     bar.close()
     writer.commit(merge=False)
-    return list(ix._segments()), count_words(part)
+    return index_segments(ix), count_words(part)
 
 
 def update(

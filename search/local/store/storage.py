@@ -18,6 +18,8 @@ from typing import Any
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile, StructFile
 
+from search.local.whoosh_compat import drop_buffer, file_name, storage_path
+
 Source = mmap.mmap | bytes  # a mapped file, or b"" for an empty one (which cannot be mapped)
 PEEK = 512  # bytes peek() offers: more than a posting block's header, little to copy
 
@@ -33,7 +35,7 @@ class MappedStorage(FileStorage):  # type: ignore[misc]
     def open_file(self, name: str, **kwargs: Any) -> StructFile:
         """Return the file `name`, read from a memory map (the map keeps its own handle,
         so no file stays open; it is unmapped when the last reader of it is gone)."""
-        with Path(self._fpath(name)).open("rb") as handle:
+        with Path(storage_path(self, name)).open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             source = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         return _MapSlice(source, 0, size, name, **kwargs)
@@ -48,7 +50,7 @@ class _MapSlice(BufferFile):  # type: ignore[misc]
         StructFile.__init__(self, _SliceReader(source, offset, length), name=name, onclose=onclose)
         self._source = source
         self._offset = offset
-        self._buf = None  # BufferFile's buffer: unused, every read goes through get()
+        drop_buffer(self)  # BufferFile's own buffer: unused, every read goes through get()
 
     def get(self, position: int, length: int) -> bytes:
         """Return `length` bytes at `position` of the slice."""
@@ -57,7 +59,7 @@ class _MapSlice(BufferFile):  # type: ignore[misc]
 
     def subset(self, position: int, length: int, name: str | None = None) -> StructFile:
         """Return a part of this slice as a file of its own."""
-        return _MapSlice(self._source, self._offset + position, length, name or self._name)
+        return _MapSlice(self._source, self._offset + position, length, name or file_name(self))
 
 
 class _SliceReader:
