@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from search.errors import BadQuery
 from search.facets import FILTER_PARAMS, KEYWORD_FACETS
-from search.results import SORTS, SearchRequest
+from search.results import MATCHES, MODES, SORTS, SearchRequest
 
 MAX_PER_PAGE = 100
 RESULT_WINDOW = 10_000  # page * per_page may not pass this: deep paging costs, nobody reads it
@@ -89,6 +89,8 @@ def search_request(
     per_page: str | None = None,
     group: str | None = None,
     like: str | None = None,
+    match: str | None = None,
+    mode: str | None = None,
     *,
     group_by_default: bool = False,
 ) -> SearchRequest:
@@ -125,6 +127,8 @@ def search_request(
         raise BadQuery(f"like must be a document id, not {like[:40]!r}", param="like")
     if like is not None and text:
         raise BadQuery("give either q or like, not both", param="like")
+    strategy = _choice(match, "match", MATCHES) or "most"
+    chosen_mode = _choice(mode, "mode", MODES)
     return SearchRequest(
         group=grouping == "story",
         like=like,
@@ -135,7 +139,19 @@ def search_request(
         sort=sort,
         page=number,
         per_page=size,
+        match=strategy,
+        mode=chosen_mode,
     )
+
+
+def _choice(value: str | None, param: str, allowed: tuple[str, ...]) -> str | None:
+    """Return one of `allowed` (None when absent or blank); raise BadQuery otherwise."""
+    value = (value or "").strip(BLANKS) or None
+    if value is not None and value not in allowed:
+        raise BadQuery(
+            f"{param} must be one of {', '.join(allowed)}, not {value[:40]!r}", param=param
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -196,6 +212,24 @@ SEARCH_PARAMETERS: tuple[Param, ...] = (
         "`related` lists or near-duplicate titles), the others in the hit's `story`; "
         "`total` and paging then count stories and `group.documents` counts documents.",
         {"type": "string", "enum": list(GROUPS), "default": "none"},
+    ),
+    Param(
+        "match",
+        "How plain words match. all: every word is required. most (default): documents "
+        "holding every word rank first; when fewer than 10 hold them all, the required "
+        "number drops one word at a time (rarest words kept) until 10 match or one word "
+        "is left, and documents holding more of the words rank above those holding fewer. "
+        "any: documents holding any word. `total`, paging and facets count exactly the "
+        "documents that meet the requirement. Quotes, AND/OR/NOT, +/-, field: and "
+        "wildcards keep their strict meaning.",
+        {"type": "string", "enum": list(MATCHES), "default": "most"},
+    ),
+    Param(
+        "mode",
+        "keyword: BM25 only. semantic: nearest documents by meaning (sentence embeddings "
+        "of title and excerpt). hybrid: both, fused. Default: hybrid when the index has "
+        "embeddings, else keyword.",
+        {"type": "string", "enum": list(MODES)},
     ),
     Param(
         "like",
@@ -266,5 +300,7 @@ def parse_search(params: QueryString, strict: bool) -> SearchRequest:
         per_page=_last(params, "per_page"),
         group=_last(params, "group"),
         like=_last(params, "like"),
+        match=_last(params, "match"),
+        mode=_last(params, "mode"),
         group_by_default=not strict,
     )

@@ -18,6 +18,8 @@ from search.facets import FACET_NAMES, FILTER_PARAMS
 from search.model import SkippedFile
 
 SORTS = ("relevance", "newest", "oldest")
+MATCHES = ("all", "most", "any")  # matching strategies for plain words (README "Matching")
+MODES = ("keyword", "hybrid", "semantic")
 ID_PATTERN = "^[0-9a-f]{16}$"  # search.identity.doc_id's form
 
 
@@ -57,6 +59,8 @@ class SearchRequest:
     facets: bool = True  # False: skip facet counting (lists come back empty)
     group: bool = False  # True: one hit per story, the others under it (local grouping)
     like: str | None = None  # a document id: search for documents like it instead of q
+    match: str = "most"  # plain words: "all" required, "most" (relax when few hold all), "any"
+    mode: str | None = None  # "keyword", "hybrid", "semantic"; None: hybrid when vectors exist
     _filter_key: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
