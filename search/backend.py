@@ -84,12 +84,19 @@ def build_index(
     incremental: bool = False,
     strict: bool = False,
     progress: bool | None = None,
+    synonyms: Path | None = None,
 ) -> IndexReport:
     """Build an index from the seed files in `seeds_dir` and publish it; return the report.
 
-    `progress`: show a progress bar (None: when standard error is a terminal)."""
+    `progress`: show a progress bar (None: when standard error is a terminal);
+    `synonyms`: the synonyms file the index keeps (None: the default list)."""
     from search.local.store.build import build_index as build_local
 
     return build_local(
-        seeds_dir, index_dir, incremental=incremental, strict=strict, progress=progress
+        seeds_dir,
+        index_dir,
+        incremental=incremental,
+        strict=strict,
+        progress=progress,
+        synonyms=synonyms,
     )

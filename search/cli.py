@@ -16,7 +16,7 @@ from search.config import DEFAULT_INDEX, DEFAULT_SEEDS, Settings
 from search.errors import BadQuery, IndexMissing, SearchError
 from search.facets import FILTER_PARAMS, KEYWORD_FACETS
 from search.params import search_request
-from search.results import SORTS, IndexReport, SearchResult
+from search.results import MATCHES, MODES, SORTS, IndexReport, SearchResult
 
 SEEDS_OPTION = click.option(
     "--seeds",
@@ -50,14 +50,30 @@ def cli() -> None:
 @click.option(
     "--strict", is_flag=True, help="Fail (exit 1, publish nothing) if any file is skipped."
 )
+@click.option(
+    "--synonyms",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="SEARCH_SYNONYMS",
+    help="Synonyms file the index keeps (default: the built-in news list).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def rebuild_index(
-    seeds: Path, index_dir: Path, incremental: bool, strict: bool, as_json: bool
+    seeds: Path,
+    index_dir: Path,
+    incremental: bool,
+    strict: bool,
+    synonyms: Path | None,
+    as_json: bool,
 ) -> None:
     """Build a new index generation from the seed files and switch to it atomically."""
     try:
         report = build_index(
-            seeds, index_dir, incremental=incremental, strict=strict, progress=None
+            seeds,
+            index_dir,
+            incremental=incremental,
+            strict=strict,
+            progress=None,
+            synonyms=synonyms,
         )
     except SearchError as exc:
         if as_json:
@@ -115,6 +131,8 @@ def facet_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--per-page", default="10", show_default=True)
 @click.option("--group", type=click.Choice(["story", "none"]), help="story: one hit per story.")
 @click.option("--like", metavar="ID", help="Documents like this one (instead of TEXT).")
+@click.option("--match", type=click.Choice(MATCHES), help="all, most (default) or any word.")
+@click.option("--mode", type=click.Choice(MODES), help="keyword, hybrid or semantic.")
 @click.option("--json", "as_json", is_flag=True, help="Print the /api/search JSON body.")
 def query(
     text: str,
@@ -126,6 +144,8 @@ def query(
     per_page: str,
     group: str | None,
     like: str | None,
+    match: str | None,
+    mode: str | None,
     as_json: bool,
     **facet_values: tuple[str, ...],
 ) -> None:
@@ -133,7 +153,7 @@ def query(
     filters = {name.removeprefix("facet_"): values for name, values in facet_values.items()}
     try:
         request = search_request(
-            text, filters, date_from, date_to, sort, page, per_page, group, like
+            text, filters, date_from, date_to, sort, page, per_page, group, like, match, mode
         )
     except BadQuery as exc:
         hint = "TEXT" if exc.param in (None, "q") else f"--{exc.param.replace('_', '-')}"

@@ -193,6 +193,38 @@ def no_facets() -> dict[str, list[FacetValue]]:
 
 
 @dataclass(frozen=True)
+class Matching:
+    """How plain text was matched, when that is worth saying: the strategy relaxed it,
+    synonyms widened it, or common words of a long text were left out."""
+
+    strategy: Annotated[str, doc("The match parameter in force", enum=list(MATCHES))]
+    words: Annotated[int, doc("Words (or synonym entries) scored", minimum=1)]
+    required: Annotated[int, doc("How many of them a matching document holds", minimum=1)]
+    synonyms: Annotated[
+        list[tuple[str, list[str]]],
+        Doc("Words of the query searched with their synonyms: [said, [also found]]"),
+    ] = field(default_factory=list)
+    dropped: Annotated[
+        list[str], doc("Common words of a long text left out (at most 16 are scored)")
+    ] = field(default_factory=list)
+
+    @property
+    def worth_saying(self) -> bool:
+        """Return True when matching differed from requiring every word as typed."""
+        return self.required < self.words or bool(self.synonyms or self.dropped)
+
+    def as_json(self) -> dict[str, object]:
+        """Return the `matching` object of an answer."""
+        return {
+            "strategy": self.strategy,
+            "words": self.words,
+            "required": self.required,
+            "synonyms": [[said, list(also)] for said, also in self.synonyms],
+            "dropped": self.dropped,
+        }
+
+
+@dataclass(frozen=True)
 class SearchResult:
     """The answer to a SearchRequest: DESIGN.md 5's /api/search body."""
 
@@ -231,6 +263,10 @@ class SearchResult:
             ),
         ),
     ] = None
+    matching: Annotated[
+        Matching | None,
+        Doc("Only when plain words matched otherwise than all as typed", optional=True),
+    ] = None
 
     def as_json(self) -> dict[str, object]:
         """Return the JSON body of /api/search (generation and partial travel as response
@@ -255,6 +291,8 @@ class SearchResult:
         }
         if self.documents is not None:
             body["group"] = {"by": "story", "documents": self.documents}
+        if self.matching is not None and self.matching.worth_saying:
+            body["matching"] = self.matching.as_json()
         return body
 
 

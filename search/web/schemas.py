@@ -51,6 +51,14 @@ def _type_schema(annotation: Any, found: dict[str, dict[str, Any]]) -> dict[str,
         return {"anyOf": [inner, {"type": "null"}]}
     if origin is list:
         return {"type": "array", "items": _type_schema(args[0], found)}
+    if origin is tuple:  # fixed length: JSON arrays of these items
+        items = [_type_schema(a, found) for a in args]
+        return {
+            "type": "array",
+            "prefixItems": items,
+            "minItems": len(items),
+            "maxItems": len(items),
+        }
     if origin is dict:
         return {"type": "object", "additionalProperties": _type_schema(args[1], found)}
     if dataclasses.is_dataclass(annotation):

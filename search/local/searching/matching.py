@@ -35,6 +35,7 @@ class Match:
 
     mask: Mask
     scores: Scores
+    tiers: npt.NDArray[np.int8] | None = None  # ranked first by tier, then by score
 
 
 @dataclass

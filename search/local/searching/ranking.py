@@ -60,12 +60,13 @@ def rerank(
     stems: list[str],
     adjacent: Callable[[str, list[str], npt.NDArray[np.int64]], npt.NDArray[np.int64]],
     fresh: npt.NDArray[np.float32] | None = None,
+    tiers: npt.NDArray[np.int8] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """Return the window (numbers, scores) re-ordered with proximity bonuses added, and
     the recency bonus when RECENCY_BONUS is on (`fresh`: freshness() of the window).
 
     `adjacent(field, [a, b], docs)` gives the documents of `docs` (sorted) where word a
-    is followed by word b."""
+    is followed by word b. `tiers` (relaxed matching): higher tiers stay first."""
     if (len(stems) < 2 and fresh is None) or len(numbers) < 2:
         return numbers, scores
     share = np.zeros(len(numbers), np.float32)
@@ -79,4 +80,6 @@ def rerank(
             share += bonus * np.isin(numbers, together) / len(pairs)
     boosted = (scores + float(scores.max()) * share).astype(np.float32)
     order = np.argsort(-boosted, kind="stable")  # stable: ties keep the BM25 order
+    if tiers is not None:
+        order = order[np.argsort(-tiers[order], kind="stable")]
     return numbers[order], boosted[order]

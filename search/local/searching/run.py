@@ -24,6 +24,7 @@ from search.local.searching.more_like_this import like_query
 from search.local.searching.query_parser import plain_words
 from search.local.searching.ranking import RERANK_WINDOW, freshness, query_stems, rerank
 from search.local.searching.snapshot import Snapshot
+from search.local.searching.strategy import text_match
 from search.local.store.columns import NO_DATE, Columns
 from search.results import (
     FacetValue,
@@ -77,13 +78,14 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     columns = snapshot.columns
     info = Evaluation(deadline=time.monotonic() + TIME_LIMIT, limit=TIME_LIMIT)
     text, left_out = _query_text(snapshot, request)
-    match = _match(snapshot, text, info)
+    f = _filters(snapshot, request)
+    found = text_match(snapshot, text, request.match, _combine(columns.alive, *f.values()), info)
+    match = found.match
     base = columns.alive if match is None else match.mask
     if request.like is not None:  # only documents sharing words, never the document itself
         base = np.zeros_like(columns.alive) if match is None else match.mask.copy()
         if left_out is not None:
             base[left_out] = False
-    f = _filters(snapshot, request)
     final = _combine(base, *f.values())
     total = int(np.count_nonzero(final))
     sort = request.effective_sort
@@ -96,7 +98,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
             final,
             start,
             start + request.per_page,
-            lambda wanted: _ranked(snapshot, final, match, sort, wanted, text),
+            lambda wanted: _ranked(snapshot, final, match, sort, wanted, found.words),
         )
         hits = [
             replace(
@@ -107,7 +109,8 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         ]
         documents, total = total, leaders.stories
     else:
-        numbers, scores = _ranked(snapshot, final, match, sort, start + request.per_page, text)
+        wanted = start + request.per_page
+        numbers, scores = _ranked(snapshot, final, match, sort, wanted, found.words)
         hits = [
             make_hit(snapshot.stored(int(n)), float(score), terms)
             for n, score in zip(numbers[start:], scores[start:], strict=True)
@@ -132,6 +135,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         generation=snapshot.name,
         partial=bool(info.capped),
         documents=documents,
+        matching=found.matching,
     )
 
 
@@ -164,7 +168,12 @@ def _facets(
 
 
 def _ranked(
-    snapshot: Snapshot, final: Mask, match: Match | None, sort: str, wanted: int, text: str = ""
+    snapshot: Snapshot,
+    final: Mask,
+    match: Match | None,
+    sort: str,
+    wanted: int,
+    words: list[str] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """Return the first `wanted` document numbers of `final` in the sort order, and scores.
 
@@ -176,13 +185,19 @@ def _ranked(
         ranked: npt.NDArray[np.int64] = order[final[order]][:wanted]
         scores = match.scores[ranked] if match is not None else np.zeros(len(ranked), np.float32)
         return ranked, scores
-    stems = query_stems(text)
+    stems = query_stems(" ".join(words or ()))
     numbers, scores = _by_score(columns, final, match, max(wanted, RERANK_WINDOW if stems else 0))
     if stems:
         window = min(RERANK_WINDOW, len(numbers))
         fresh = freshness(columns.published, numbers[:window], NO_DATE)
+        tiers = match.tiers[numbers[:window]] if match.tiers is not None else None
         head, head_scores = rerank(
-            numbers[:window], scores[:window], stems, snapshot.evaluator.phrase_documents, fresh
+            numbers[:window],
+            scores[:window],
+            stems,
+            snapshot.evaluator.phrase_documents,
+            fresh,
+            tiers,
         )
         numbers = np.concatenate([head, numbers[window:]])
         scores = np.concatenate([head_scores, scores[window:]])
@@ -192,16 +207,20 @@ def _ranked(
 def _by_score(
     columns: Any, final: Mask, match: Match, wanted: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Return the best `wanted` of `final` by score, newest first among equals."""
+    """Return the best `wanted` of `final` by tier then score, newest first among equals."""
     candidates = np.flatnonzero(final)
     scores = match.scores[candidates]
+    # Tiers (documents holding every word of a relaxed search) rank first: fold them
+    # into the key the selection uses, above any score.
+    tiers = match.tiers[candidates] if match.tiers is not None else None
+    key = scores if tiers is None else tiers * (float(scores.max(initial=0)) + 1.0) + scores
     if len(candidates) > wanted:
-        # Keep everything tied with the wanted-th score, so ties are broken below, not here.
-        threshold = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
-        keep = scores >= threshold
-        candidates, scores = candidates[keep], scores[keep]
+        # Keep everything tied with the wanted-th key, so ties are broken below, not here.
+        threshold = np.partition(key, len(key) - wanted)[len(key) - wanted]
+        keep = key >= threshold
+        candidates, scores, key = candidates[keep], scores[keep], key[keep]
     published = columns.published[candidates]
-    order = np.lexsort((candidates, -published, -scores))[:wanted]
+    order = np.lexsort((candidates, -published, -key))[:wanted]
     return candidates[order], scores[order]
 
 

@@ -23,10 +23,17 @@ from search.local.searching.postings import CACHE_POSTINGS, PostingCache
 from search.local.searching.query_parser import build_parser, parse
 from search.local.store.columns import Columns
 from search.local.store.generations import read_meta
-from search.local.store.schema import TEXT_FIELDS, stem_word
+from search.local.store.schema import (
+    PORTER,
+    TEXT_FIELDS,
+    pop_stemmer,
+    push_stemmer,
+    stemmer_named,
+)
 from search.local.store.storage import MappedStorage
 from search.local.store.stories import Stories
 from search.local.store.vocabulary import Vocabulary
+from search.synonyms import SYNONYMS, Synonyms
 
 PARSED_CACHE = 2048  # query texts whose parsed tree is kept
 STORED_CACHE = 4096  # documents whose stored fields stay in memory (result pages repeat)
@@ -41,6 +48,9 @@ class Snapshot:
         self.folder = folder
         self.name = folder.name
         self.meta = read_meta(folder)
+        # The stems this generation holds (no "stemmer" in meta: built before Snowball, so
+        # Porter). Its pickled schema stems for the query parser; this for everything else.
+        self.stemmer = stemmer_named(self.meta.get("stemmer", PORTER))
         self.index = MappedStorage(str(folder)).open_index()
         self.reader = self.index.reader()
         try:
@@ -66,6 +76,13 @@ class Snapshot:
         return {name: column.counts(alive) for name, column in self.columns.keywords.items()}
 
     @functools.cached_property
+    def synonyms(self) -> Synonyms:
+        """Return the synonyms this generation was built with (the default list for a
+        generation from before synonyms were kept)."""
+        path = self.folder / SYNONYMS
+        return Synonyms.load(path if path.exists() else None)
+
+    @functools.cached_property
     def stories(self) -> Stories:
         """Return the generation's stories (loaded on first use: only grouped searches and
         document pages need them)."""
@@ -85,7 +102,7 @@ class Snapshot:
             for word, count in words:
                 if count < WARM_MIN_DOCS:
                     return  # a word seen this rarely is in fewer documents still
-                term = stem_word(word)
+                term = self.stemmer(word)
                 if word not in STOP_WORDS and term not in seen:
                     seen.add(term)
                     yield from ((field, term) for field in TEXT_FIELDS)

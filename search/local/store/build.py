@@ -12,24 +12,29 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
 
-from search.errors import BuildError
+from search.errors import BuildError, SearchError
 from search.identity import doc_id
 from search.ingest.corpus import SeedFile, count_kinds, discover, merge, parse_files
 from search.local.store import generations
 from search.local.store import segments as writers
 from search.local.store.columns import ARRAYS, NAMES, article_row, write_columns
 from search.local.store.manifest import RECORDS, FileRecord, read_records, write_records
+from search.local.store.schema import PORTER, SNOWBALL
 from search.local.store.stories import STORIES, StoryRow, write_stories
 from search.local.store.vocabulary import WORDS, count_words, write_words
 from search.model import Article, ParsedFile, SkippedFile
 from search.results import IndexReport
+from search.synonyms import SYNONYMS, Synonyms
 
-SCHEMA_VERSION = 2  # bump when schema.build_schema() changes: --incremental then builds in full
+# Bump when schema.build_schema() or its terms change: --incremental then builds in full.
+# 3: Snowball English stems (meta "stemmer"); 2 and before: whoosh3's Porter.
+SCHEMA_VERSION = 3
 _OWN_FILES = frozenset({generations.META, RECORDS, ARRAYS, NAMES, WORDS, STORIES})
 
 # A test hook: called with a stage name at each step, so crash tests can stop a build
@@ -49,6 +54,7 @@ def build_index(
     strict: bool = False,
     progress: bool | None = None,
     checkpoint: Checkpoint = _no_checkpoint,
+    synonyms: Path | None = None,
 ) -> IndexReport:
     """Build a new generation from `seeds_dir`, publish it, and return the report.
 
@@ -61,7 +67,9 @@ def build_index(
         with generations.rebuild_lock(index_dir):
             generations.clean_up(index_dir)
             checkpoint("locked")
-            report = _build(seeds_dir, index_dir, incremental, strict, progress, checkpoint)
+            report = _build(
+                seeds_dir, index_dir, incremental, strict, progress, checkpoint, synonyms
+            )
             checkpoint("published")
             generations.clean_up(index_dir)
     except OSError as exc:
@@ -80,8 +88,10 @@ def _build(
     strict: bool,
     progress: bool | None,
     checkpoint: Checkpoint,
+    synonyms: Path | None = None,
 ) -> IndexReport:
     current = generations.current_generation(index_dir)
+    synonyms_text = _synonyms_text(synonyms)  # checked before any work: a typo fails fast
     notes: list[str] = []
     previous: dict[str, FileRecord] = {}
     if incremental:
@@ -111,6 +121,7 @@ def _build(
         write_records(folder / RECORDS, records)
         _write_columns(folder, merged.documents, from_index=incremental)
         write_words(folder, words)
+        (folder / SYNONYMS).write_text(synonyms_text, encoding="utf-8")
         report = IndexReport(
             generation=folder.name,
             documents=len(merged.documents),
@@ -139,8 +150,13 @@ def _previous_records(current: Path | None) -> tuple[dict[str, FileRecord], str 
     if current is None:
         return {}, "no current generation to update; built in full"
     try:
-        if generations.read_meta(current).get("schema_version") != SCHEMA_VERSION:
-            raise ValueError("it was built with another schema version")
+        meta = generations.read_meta(current)
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(
+                f"it was built with another schema version ({meta.get('schema_version')}, "
+                f"{meta.get('stemmer', PORTER)} stems; this build writes {SCHEMA_VERSION}, "
+                f"{SNOWBALL} stems)"
+            )
         whoosh_index.open_dir(str(current)).close()  # damaged Whoosh files: build in full
         return read_records(current / RECORDS), None
     except Exception as exc:  # any failure to read it means: rebuild everything
@@ -234,6 +250,18 @@ def _stored_story(stored: dict[str, Any] | None) -> StoryRow:
     )
 
 
+def _synonyms_text(path: Path | None) -> str:
+    """Return the synonyms file's text for the generation (the default list when None);
+    raise BuildError when it cannot be read or parsed."""
+    try:
+        Synonyms.load(path)
+        if path is None:
+            return resources.files("search").joinpath("data/synonyms.txt").read_text("utf-8")
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, SearchError) as exc:
+        raise BuildError(f"synonyms: {exc}") from exc
+
+
 def _write_meta(folder: Path, report: IndexReport, seeds_dir: Path) -> None:
     meta: dict[str, Any] = {
         "generation": folder.name,
@@ -241,6 +269,7 @@ def _write_meta(folder: Path, report: IndexReport, seeds_dir: Path) -> None:
         "documents": report.documents,
         "kinds": report.kinds,
         "schema_version": SCHEMA_VERSION,
+        "stemmer": SNOWBALL,  # the stems the index holds: Snapshot stems queries to match
         "seeds": str(seeds_dir),
         "incremental": report.incremental,
     }
