@@ -68,6 +68,8 @@ def _form(request: Request) -> dict[str, Any]:
             "selected": [],
             "group": "",
             "like": "",
+            "match": "",
+            "mode": "",
         }
     params = request.query_params
     return {
@@ -78,6 +80,8 @@ def _form(request: Request) -> dict[str, Any]:
         "selected": [(name, v) for name in FILTER_PARAMS for v in params.getlist(name)],
         "group": params.get("group", "") if params.get("group") == "none" else "",
         "like": params.get("like", ""),
+        "match": params.get("match", ""),
+        "mode": params.get("mode", ""),
     }
 
 
