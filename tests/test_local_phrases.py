@@ -1,0 +1,132 @@
+"""search.local.searching.phrases: phrases as chains of sorted intersections over the
+position keys (document * POSITION_SPAN + position) of a generation's PostingCache.
+
+Phrases are checked against tiny literal indexes (tests/engine_support.py), with the
+documents listed by hand and with what Whoosh's own Phrase query finds; `common`, the
+sorted intersection under it, against NumPy's intersect1d on both of its strategies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from engine_support import NOTES, names_of, open_reader, whoosh_matches
+from whoosh import query as wq
+
+from search.local.searching.phrases import common, phrase_documents
+from search.local.searching.postings import PostingCache
+
+# Positions of the articles' title and excerpt terms (engine_support.SEEDS):
+#   airports: title facial 0 recognit 1 airport 2; excerpt airport 0 adopt 1 face 2 scan 3
+#   faces:    title recognit 0 facial 1 express 2; excerpt facial 0 recognit 1 research 2
+#   split:    title facial 0 cream 1 win 2 recognit 3;
+#             excerpt facial 1 clinic 2 get 3 nation 4 recognit 5 ("A" is too short)
+#   robots:   excerpt robot 0 robot 1 more 2 robot 3 learn 4 recognit 5
+PHRASES: dict[str, tuple[str, list[str], list[str]]] = {
+    "two-words": ("title", ["facial", "recognit"], ["airports"]),
+    "the-other-order": ("title", ["recognit", "facial"], ["faces"]),
+    "over-a-stop-word": ("title", ["recognit", "airport"], ["airports"]),
+    "three-words": ("title", ["facial", "recognit", "airport"], ["airports"]),
+    "in-the-excerpt": ("excerpt", ["facial", "recognit"], ["faces"]),
+    "a-word-twice": ("excerpt", ["robot", "robot"], ["robots"]),
+    "a-word-three-times": ("excerpt", ["robot", "robot", "robot"], []),
+    "words-apart": ("title", ["facial", "win"], []),
+    "one-word": ("title", ["recognit"], ["airports", "faces", "split"]),
+    "an-unknown-word": ("title", ["facial", "zzqxjvwk"], []),
+    "across-fields": ("title", ["airport", "adopt"], []),
+}
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_generation: Path) -> Iterator[Any]:
+    with open_reader(tiny_generation) as reader:
+        yield reader
+
+
+@pytest.fixture(scope="module")
+def postings(tiny: Any) -> PostingCache:
+    return PostingCache(tiny, tiny.doc_count_all())
+
+
+@pytest.mark.parametrize(("field", "words", "expected"), PHRASES.values(), ids=PHRASES.keys())
+def test_phrases_are_the_hand_listed_and_whoosh_s(
+    tiny: Any, postings: PostingCache, field: str, words: list[str], expected: list[str]
+) -> None:
+    found = phrase_documents(postings, field, words)
+    assert found.dtype == np.int64
+    assert names_of(tiny, found) == expected
+    assert found.tolist() == whoosh_matches(tiny, wq.Phrase(field, words))
+
+
+def test_within_gives_the_same_answer_for_its_documents(postings: PostingCache) -> None:
+    """`within` narrows the work, not the answer's meaning: for its documents the answer
+    is the one without it, and nothing outside the full answer is ever named. (Documents
+    outside `within` may be named when they are cheap to keep: the proximity re-ranking,
+    its caller, looks its own window up in the answer.)"""
+    subsets = [[n for n in range(5) if mask >> n & 1] for mask in range(32)]
+    for field, words, _ in PHRASES.values():
+        full = set(phrase_documents(postings, field, words).tolist())
+        for subset in subsets:
+            within = np.array(subset, np.int64)
+            got = set(phrase_documents(postings, field, words, within).tolist())
+            assert got <= full, (words, subset)
+            assert got & set(subset) == full & set(subset), (words, subset)
+
+
+def test_a_phrase_found_twice_in_a_document_names_it_once(notes_generation: Path) -> None:
+    """Excerpts of every fourth note are "alpha beta alpha": beta-alpha once, alpha twice."""
+    with open_reader(notes_generation) as reader:
+        postings = PostingCache(reader, reader.doc_count_all())
+        every_fourth = list(range(0, NOTES, 4))
+        assert phrase_documents(postings, "excerpt", ["alpha", "beta"]).tolist() == every_fourth
+        assert phrase_documents(postings, "excerpt", ["beta", "alpha"]).tolist() == every_fourth
+        found = phrase_documents(postings, "excerpt", ["alpha", "beta", "alpha"])
+        assert found.tolist() == every_fourth
+        assert found.tolist() == whoosh_matches(reader, wq.Phrase("excerpt", ["alpha", "beta"]))
+        # A few candidate documents among many positions: only theirs are looked at, so
+        # only they can be named.
+        within = np.array([4, 8, 9, 200])
+        assert phrase_documents(postings, "excerpt", ["alpha", "beta"], within).tolist() == [
+            4,
+            8,
+            200,
+        ]
+        # "market market" opens every fifth title.
+        fifth = phrase_documents(postings, "title", ["market", "market"])
+        assert fifth.tolist() == list(range(0, NOTES, 5))
+
+
+def sorted_unique(values: list[int]) -> Any:
+    return np.array(sorted(set(values)), np.int64)
+
+
+@pytest.mark.parametrize(
+    ("small", "large"),
+    [
+        ([3, 7, 100], list(range(0, 2000, 7))),  # a few lookups: binary search
+        (list(range(0, 300, 3)), list(range(0, 300, 2))),  # similar sizes: one merge
+        ([], [1, 2, 3]),
+        ([5], [5]),
+        ([1, 2], [3, 4]),
+        ([0, 10**15, 2**40], [2**40, 10**15]),  # position keys are large int64s
+    ],
+    ids=["binary-search", "merge", "empty", "one-in-both", "disjoint", "large-keys"],
+)
+def test_common_is_the_sorted_intersection(small: list[int], large: list[int]) -> None:
+    a, b = sorted_unique(small), sorted_unique(large)
+    expected = np.intersect1d(a, b).tolist()
+    for values, others in ((a, b), (b, a)):
+        got = common(values, others)
+        assert got.dtype == np.int64 and got.tolist() == expected
+
+
+def test_common_takes_other_integer_types(postings: PostingCache) -> None:
+    docs = postings.get("title", "facial")[0]  # int32 document numbers
+    other = np.array([0, 1, 2, 3], np.int64)
+    got = common(docs, other)
+    assert got.dtype == np.int64
+    assert got.tolist() == np.intersect1d(docs, other).tolist()
