@@ -11,7 +11,7 @@ from benchmarks.build import bench_build, format_build
 from benchmarks.httpbench import bench_http, format_http
 from benchmarks.judgments import default_corpus
 from benchmarks.measure import machine, workdir
-from benchmarks.relevance import evaluate, format_relevance, format_tuning, tune
+from benchmarks.relevance import SPLIT_NAMES, evaluate, format_relevance, format_tuning, tune
 from benchmarks.searchbench import bench_search, format_search
 
 
@@ -85,14 +85,35 @@ def http_command(
 
 @bench.command("relevance")
 @click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Real corpus.")
+@click.option(
+    "--split",
+    "splits",
+    type=click.Choice(list(SPLIT_NAMES)),
+    multiple=True,
+    help="Halves to print (repeatable; all = every query). Default: heldout and all.",
+)
+@click.option(
+    "--embeddings/--no-embeddings",
+    default=True,
+    show_default=True,
+    help="Build our index with document vectors (for hybrid and semantic), if it can.",
+)
 @click.option("--tune", "tuning", is_flag=True, help="Also search the ranking knobs (slow).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
-def relevance_command(corpus: Path | None, tuning: bool, json_path: Path | None) -> None:
-    """Relevance: nDCG@10, recall@10, MRR of ours, SQLite FTS5 and textbook Whoosh."""
+def relevance_command(
+    corpus: Path | None,
+    splits: tuple[str, ...],
+    embeddings: bool,
+    tuning: bool,
+    json_path: Path | None,
+) -> None:
+    """Relevance per query type: nDCG@10, recall@10, coverage@10, MRR of ours (match and
+    mode settings), SQLite FTS5 (AND, OR, best per type) and textbook Whoosh."""
     seeds = corpus or default_corpus()
-    result = evaluate(seeds)
+    result = evaluate(seeds, embeddings=embeddings)
+    chosen = [SPLIT_NAMES[s] for s in splits or ("heldout", "all")]
     click.echo(f"machine: {machine()}")
-    click.echo(format_relevance(result))
+    click.echo(format_relevance(result, chosen), nl=False)
     if tuning:
         result["tuning"] = tune(seeds)
         click.echo(format_tuning(result["tuning"]))

@@ -1,19 +1,24 @@
-"""Relevance evaluation: nDCG@10, recall@10 and MRR of our engine, SQLite FTS5 and textbook
-Whoosh on the judged queries of the real corpus (benchmarks.judgments, docs/RELEVANCE.md).
+"""Relevance evaluation: nDCG@10, recall@10, coverage@10 and MRR of our engine, SQLite
+FTS5 and textbook Whoosh on the judged queries of the real corpus (benchmarks.judgments,
+docs/RELEVANCE.md), per query type and split.
 
-All three index the same merged documents and answer the same query texts in one run:
+All systems index the same merged documents and answer the same query texts in one run:
 
-- ours: LocalBackend.search as the API runs it (words AND-ed over title, excerpt, body, topics
-  and provider; field weights, per-field BM25, proximity re-ranking).
-- sqlite-fts5: bm25 over title, excerpt and body (porter tokenizer), with the column
-  weights of the latency benchmark's baseline (FTS5_WEIGHTS); words AND-ed, quoted
-  phrases kept as phrases.
-- textbook-whoosh: MultifieldParser over title, excerpt and body with Whoosh's defaults
+- ours:<match> and ours:<mode>: LocalBackend.search on the request the API would make
+  (search.params.search_request: q, match, mode; facets off), in `OURS` settings:
+  match all, most and any in keyword mode, and match most in hybrid and semantic mode.
+- fts5:and and fts5:or: bm25 with the column weights of the latency benchmark's
+  baseline (FTS5_WEIGHTS) over title, excerpt and body, porter tokenizer; every word
+  quoted (so no pasted text is FTS5 syntax), AND-ed or OR-ed; quoted phrases kept.
+  fts5:best is, per query type, whichever of the two has the higher held-out nDCG@10.
+- textbook: MultifieldParser over title, excerpt and body with Whoosh's defaults
   (AndGroup, BM25F, every field weight 1) on the benchmark's textbook schema.
 
-One rule for all: when the AND query finds nothing, the same words are searched OR-ed,
-as a reader would retry; the table counts how often that happened (`fallback`) and how
-often even that found nothing (`empty`).
+One rule for all: when the first page is empty, the same words are searched OR-ed, as a
+reader would retry (fts5:or is already that). The tables count how often that happened
+(`fallback`), how often even that found nothing (`empty`), and how often a system
+refused the text (`errors`: our engine's BadQuery for too many words, say); a refused
+search counts as an empty page.
 
 `tune()` searches the ranking knobs (field weights, BM25 K1 and B, proximity bonuses) on
 the tuning split, in process, restoring every module value afterwards.
@@ -22,13 +27,19 @@ the tuning split, in process, restoring every module value afterwards.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import inspect
 import math
 import re
+import shutil
 import sqlite3
+import subprocess
 import tempfile
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from whoosh import index as whoosh_index
 from whoosh import qparser
@@ -44,23 +55,58 @@ from benchmarks.judgments import (
     load_queries,
 )
 from benchmarks.measure import machine
+from search.errors import SearchError
 from search.local import LocalBackend
 from search.local.searching import postings
 from search.local.searching import ranking as proximity
 from search.local.store import schema
 from search.local.store.build import build_index
 from search.model import Article
-from search.results import SearchRequest
+from search.params import search_request
 
 K = 10  # every metric is over the first page of ten
-SYSTEMS = ("ours", "ours+suggestion", "sqlite-fts5", "textbook-whoosh")
+OURS: dict[str, tuple[str, str]] = {  # system -> (match, mode)
+    "ours:all": ("all", "keyword"),
+    "ours:most": ("most", "keyword"),
+    "ours:any": ("any", "keyword"),
+    "ours:hybrid": ("most", "hybrid"),
+    "ours:semantic": ("most", "semantic"),
+}
+FTS5_SYSTEMS = ("fts5:and", "fts5:or")
+BEST_FTS5 = "fts5:best"
+TEXTBOOK = "textbook"
+SYSTEMS = (*OURS, *FTS5_SYSTEMS, TEXTBOOK)  # run; BEST_FTS5 is chosen from FTS5_SYSTEMS
+REPORTED = (*SYSTEMS, BEST_FTS5)
 FTS5_WEIGHTS = (3.0, 1.5, 1.0)  # title, excerpt, body: as SqliteFts in benchmarks.baselines
-METRICS = ("ndcg@10", "recall@10", "mrr")
+METRICS = ("ndcg@10", "recall@10", "coverage@10", "mrr")
+ALL = "all"  # the whole set, both halves
+SPLIT_NAMES = {"tuning": TUNING, "heldout": HELD_OUT, "all": ALL}  # --split -> key
+OVERALL = "overall"  # every query type together
+REPOSITORY = Path(__file__).resolve().parents[1]
 _PART = re.compile(r'"[^"]*"|[^\s"]+')  # a quoted phrase, or a run of other characters
 _WORD = re.compile(r"\w+")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})  # Whoosh's
+_TERM = re.compile(r"\w+(?:[-'\u2019]\w+)*")  # a word, hyphenated or with an apostrophe
 
-Ranker = Callable[[str], list[str]]  # query text -> ids of the first page, best first
-Run = tuple[list[str], bool]  # (first-page ids, whether the OR retry was needed)
+
+class Run(NamedTuple):
+    """One system's answer to one query."""
+
+    top: list[str]  # ids of the first page, best first
+    fallback: bool  # the first page was empty and the OR retry ran
+    error: str | None  # the system refused the text (first error), else None
+    mode: str | None = None  # our engine: the mode that ran (keyword without vectors)
+
+
+Runner = Callable[[str], Run]
+
+
+class Built(NamedTuple):
+    """The indexes of one run."""
+
+    folder: Path  # ours/, textbook/ and fts5.sqlite
+    documents: list[Article]  # in build order (FTS5 row numbers)
+    vectors: str  # what became of our index's document vectors (build_ours)
 
 
 # --- metrics ---------------------------------------------------------------------------
@@ -87,6 +133,14 @@ def recall_at(ranked: Sequence[str], grades: Mapping[str, int], k: int = K) -> f
     return len(relevant.intersection(ranked[:k])) / len(relevant)
 
 
+def coverage_at(ranked: Sequence[str], coverage: frozenset[str], k: int = K) -> float | None:
+    """Return the share of a story's related coverage (the article itself excluded) found
+    in the first k; None for a query without coverage (not a story type)."""
+    if not coverage:
+        return None
+    return len(coverage.intersection(ranked[:k])) / len(coverage)
+
+
 def reciprocal_rank(ranked: Sequence[str], grades: Mapping[str, int], k: int = K) -> float:
     """Return 1 / rank of the first relevant document in the first k, or 0 if there is none."""
     for rank, doc in enumerate(ranked[:k], 1):
@@ -95,12 +149,13 @@ def reciprocal_rank(ranked: Sequence[str], grades: Mapping[str, int], k: int = K
     return 0.0
 
 
-def score_query(ranked: Sequence[str], grades: Mapping[str, int]) -> dict[str, float]:
-    """Return the three metrics of one ranked list."""
+def score_query(ranked: Sequence[str], query: Query) -> dict[str, float | None]:
+    """Return the metrics of one ranked list (coverage@10 None outside story types)."""
     return {
-        "ndcg@10": ndcg_at(ranked, grades),
-        "recall@10": recall_at(ranked, grades),
-        "mrr": reciprocal_rank(ranked, grades),
+        "ndcg@10": ndcg_at(ranked, query.grades),
+        "recall@10": recall_at(ranked, query.grades),
+        "coverage@10": coverage_at(ranked, query.coverage),
+        "mrr": reciprocal_rank(ranked, query.grades),
     }
 
 
@@ -108,12 +163,26 @@ def score_query(ranked: Sequence[str], grades: Mapping[str, int]) -> dict[str, f
 
 
 def or_query(q: str) -> str:
-    """Return the Whoosh-syntax retry of `q`: its words and quoted phrases OR-ed."""
-    return " OR ".join(_PART.findall(q))
+    """Return the Whoosh-syntax retry of `q`: its words and quoted phrases OR-ed.
+
+    Punctuation around and between words is dropped (a pasted headline's `Revealed:` or
+    `|` is no syntax), and so is the operator sense of AND, OR, NOT, ...; hyphenated
+    words and words with an apostrophe stay whole."""
+    terms: list[str] = []
+    for part in _PART.findall(q):
+        if part.startswith('"'):
+            words = _WORD.findall(part)
+            if words:
+                terms.append('"' + " ".join(words) + '"')
+        else:  # Whoosh's operators, lowercased, are plain words
+            terms.extend(t.lower() if t in _OPERATORS else t for t in _TERM.findall(part))
+    return " OR ".join(terms)
 
 
 def fts5_match(q: str, any_word: bool = False) -> str:
-    """Return the FTS5 MATCH text of `q`: quoted words, phrases kept, AND-ed (or OR-ed)."""
+    """Return the FTS5 MATCH text of `q`: quoted words, phrases kept, AND-ed (or OR-ed).
+
+    Every word is quoted, so no text is FTS5 syntax: a pasted headline never errors."""
     terms: list[str] = []
     for part in _PART.findall(q):
         words = _WORD.findall(part)
@@ -124,26 +193,27 @@ def fts5_match(q: str, any_word: bool = False) -> str:
     return (" OR " if any_word else " ").join(terms) or '""'
 
 
-# --- the three systems -----------------------------------------------------------------
+# --- the systems -----------------------------------------------------------------------
 
 
-def ours_runner(engine: LocalBackend, follow_suggestion: bool = False) -> Callable[[str], Run]:
-    """Return our engine under the AND-then-OR rule; with `follow_suggestion`, an empty
-    first page is retried with the engine's "did you mean" first, as a reader would."""
+def ours_runner(engine: LocalBackend, match: str = "most", mode: str = "keyword") -> Runner:
+    """Return our engine with `match` and `mode` under the shared empty-page-OR rule."""
 
-    def search(text: str) -> tuple[list[str], str | None]:
-        result = engine.search(SearchRequest(q=text, per_page=K, facets=False))
-        return [hit.id for hit in result.hits], result.suggestion
+    def search(text: str) -> Run:
+        try:
+            request = search_request(q=text, per_page=str(K), match=match, mode=mode)
+            result = engine.search(dataclasses.replace(request, facets=False))
+        except SearchError as error:
+            return Run([], False, f"{type(error).__name__}: {error}")
+        ran = str(getattr(result, "mode", "keyword"))  # engines before modes: keyword
+        return Run([hit.id for hit in result.hits], False, None, ran)
 
     def run(text: str) -> Run:
-        ranked, suggestion = search(text)
-        if ranked:
-            return ranked, False
-        if follow_suggestion and suggestion:
-            ranked, _ = search(suggestion)
-            if ranked:
-                return ranked, True
-        return search(or_query(text))[0], True
+        first = search(text)
+        if first.top:
+            return first
+        retry = search(or_query(text))
+        return Run(retry.top, True, first.error or retry.error, retry.mode or first.mode)
 
     return run
 
@@ -157,8 +227,13 @@ class TextbookRanker:
         self.parser = qparser.MultifieldParser(["title", "excerpt", "body"], self.ix.schema)
 
     def __call__(self, text: str) -> list[str]:
-        """Return the first-page ids for `text` in Whoosh query syntax."""
-        results = self.searcher.search(self.parser.parse(text), limit=K)
+        """Return the first-page ids for `text` in Whoosh query syntax (its words alone if
+        the parser rejects it)."""
+        try:
+            query = self.parser.parse(text)
+        except Exception:  # Whoosh's parser raises assorted errors on odd input
+            query = self.parser.parse(" ".join(_WORD.findall(text)))
+        results = self.searcher.search(query, limit=K)
         return [str(hit["id"]) for hit in results]
 
     def close(self) -> None:
@@ -173,6 +248,12 @@ class Fts5Ranker:
     def __init__(self, path: Path, documents: Sequence[Article]) -> None:
         self.db = sqlite3.connect(path)
         self.ids = [d.id for d in documents]  # build_sqlite numbers rows from 1 in this order
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(fts)")}
+        sql = self.db.execute("SELECT sql FROM sqlite_master WHERE name = 'fts'").fetchone()[0]
+        if "porter" not in sql or not {"title", "excerpt", "body"} <= columns:
+            raise RuntimeError(
+                f"the FTS5 baseline is not the porter title/excerpt/body table: {sql}"
+            )
 
     def __call__(self, match: str) -> list[str]:
         """Return the first-page ids for an FTS5 MATCH expression."""
@@ -187,14 +268,26 @@ class Fts5Ranker:
         self.db.close()
 
 
-def with_retry(first: Ranker, retry_form: Callable[[str], str]) -> Callable[[str], Run]:
-    """Return a function giving (ids, fell back) under the shared AND-then-OR rule."""
+def fts5_runner(fts5: Fts5Ranker, any_word: bool) -> Runner:
+    """Return FTS5 with every word AND-ed (then the OR retry) or OR-ed."""
 
     def run(text: str) -> Run:
-        ranked = first(text)
+        ranked = fts5(fts5_match(text, any_word))
+        if ranked or any_word:
+            return Run(ranked, False, None)
+        return Run(fts5(fts5_match(text, any_word=True)), True, None)
+
+    return run
+
+
+def textbook_runner(textbook: TextbookRanker) -> Runner:
+    """Return textbook Whoosh under the shared empty-page-OR rule."""
+
+    def run(text: str) -> Run:
+        ranked = textbook(text)
         if ranked:
-            return ranked, False
-        return first(retry_form(text)), True
+            return Run(ranked, False, None)
+        return Run(textbook(or_query(text)), True, None)
 
     return run
 
@@ -202,30 +295,41 @@ def with_retry(first: Ranker, retry_form: Callable[[str], str]) -> Callable[[str
 # --- evaluation ------------------------------------------------------------------------
 
 
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
 def summarise(rows: Sequence[dict[str, Any]], system: str) -> dict[str, Any]:
-    """Return the mean metrics of `system` over `rows` (per-query results) and its counts."""
+    """Return the mean metrics of `system` over `rows` (per-query results) and its counts.
+    coverage@10 is the mean over the rows that have coverage (None if none has)."""
     mine = [row["systems"][system] for row in rows]
     summary: dict[str, Any] = {"queries": len(mine)}
     for metric in METRICS:
-        summary[metric] = round(sum(r[metric] for r in mine) / len(mine), 4) if mine else 0.0
+        values = [r[metric] for r in mine if r[metric] is not None]
+        summary[metric] = _mean(values) if mine else None
     summary["fallback"] = sum(1 for r in mine if r["fallback"])
     summary["empty"] = sum(1 for r in mine if not r["top"])
+    summary["errors"] = sum(1 for r in mine if r["error"])
+    modes = Counter(r["mode"] for r in mine if r.get("mode"))
+    if modes:
+        summary["modes"] = dict(sorted(modes.items()))  # our engine: the modes that ran
     return summary
 
 
-def run_queries(
-    queries: Sequence[Query], runners: Mapping[str, Callable[[str], Run]]
-) -> list[dict[str, Any]]:
-    """Return one row per query: its split, and each system's first page and metrics."""
+def run_queries(queries: Sequence[Query], runners: Mapping[str, Runner]) -> list[dict[str, Any]]:
+    """Return one row per query: its type, split, and each system's first page and metrics."""
     rows: list[dict[str, Any]] = []
     for query in queries:
         results: dict[str, Any] = {}
-        for system, run in runners.items():
-            ranked, fell_back = run(query.q)
+        for system, runner in runners.items():
+            run = runner(query.q)
+            scores = score_query(run.top, query)
             results[system] = {
-                **{m: round(v, 4) for m, v in score_query(ranked, query.grades).items()},
-                "fallback": fell_back,
-                "top": ranked,
+                **{m: None if v is None else round(v, 4) for m, v in scores.items()},
+                "fallback": run.fallback,
+                "error": run.error,
+                "mode": run.mode,
+                "top": run.top,
             }
         rows.append(
             {
@@ -234,107 +338,284 @@ def run_queries(
                 "q": query.q,
                 "split": query.split,
                 "relevant": len(query.grades),
+                "coverage": len(query.coverage),
                 "systems": results,
             }
         )
     return rows
 
 
-def tables(rows: Sequence[dict[str, Any]], systems: Sequence[str]) -> dict[str, Any]:
-    """Return {split: {system: summary}} for tuning, held-out and all."""
+def split_rows(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Return {tuning, held-out, all: rows of that part}."""
     parts = {split: [r for r in rows if r["split"] == split] for split in SPLITS}
-    parts["all"] = list(rows)
-    return {split: {s: summarise(part, s) for s in systems} for split, part in parts.items()}
+    parts[ALL] = list(rows)
+    return parts
+
+
+def tables(rows: Sequence[dict[str, Any]], systems: Sequence[str]) -> dict[str, Any]:
+    """Return {split: {query type or "overall": {system: summary}}} for tuning, held-out
+    and all (types without queries are left out)."""
+    out: dict[str, Any] = {}
+    for split, part in split_rows(rows).items():
+        by_kind = {kind: [r for r in part if r["kind"] == kind] for kind in KINDS}
+        out[split] = {
+            kind: {s: summarise(kind_rows, s) for s in systems}
+            for kind, kind_rows in by_kind.items()
+            if kind_rows
+        }
+        out[split][OVERALL] = {s: summarise(part, s) for s in systems}
+    return out
+
+
+def choose_best_fts5(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Return {query type: the FTS5 configuration with the highest held-out nDCG@10}, and
+    add that configuration's answers to each row as BEST_FTS5.
+
+    A tie on the held-out half goes to the higher nDCG@10 on the whole set, then to the
+    first in FTS5_SYSTEMS: where it matters at all, the bar is put where FTS5 is strongest."""
+    chosen: dict[str, str] = {}
+    for kind in KINDS:
+        of_kind = [r for r in rows if r["kind"] == kind]
+        if not of_kind:
+            continue
+        held = [r for r in of_kind if r["split"] == HELD_OUT]
+        keys = {
+            system: (
+                summarise(held, system)["ndcg@10"] or 0.0,
+                summarise(of_kind, system)["ndcg@10"] or 0.0,
+                -FTS5_SYSTEMS.index(system),
+            )
+            for system in FTS5_SYSTEMS
+        }
+        chosen[kind] = max(FTS5_SYSTEMS, key=keys.__getitem__)
+    for row in rows:
+        row["systems"][BEST_FTS5] = {
+            **row["systems"][chosen[row["kind"]]],
+            "config": chosen[row["kind"]],
+        }
+    return chosen
 
 
 @contextlib.contextmanager
-def built(corpus: Path, workdir: Path | None = None) -> Iterator[tuple[Path, list[Article]]]:
-    """Yield (folder, documents): our index, the textbook index and the FTS5 database
-    built from `corpus` in a temporary folder (or `workdir`)."""
+def built(corpus: Path, workdir: Path | None = None, embeddings: bool = False) -> Iterator[Built]:
+    """Yield (folder, documents, vectors): our index, the textbook index and the FTS5
+    database built from `corpus` in a temporary folder (or `workdir`). With `embeddings`,
+    our index also gets document vectors where the engine can make them; `vectors` says
+    what became of them (build_ours)."""
     with contextlib.ExitStack() as stack:
         folder = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         documents = load_documents(corpus)
-        build_index(corpus, folder / "ours", progress=False)
+        vectors = build_ours(corpus, folder / "ours", embeddings)
         build_textbook(documents, folder / "textbook")
         build_sqlite(documents, folder / "fts5.sqlite")
-        yield folder, documents
+        yield Built(folder, documents, vectors)
 
 
-def evaluate(corpus: Path, workdir: Path | None = None) -> dict[str, Any]:
-    """Build the three systems from `corpus`, run every judged query; return the report."""
-    with built(corpus, workdir) as (folder, documents):
-        queries = load_queries(documents)
-        engine = LocalBackend.open(folder / "ours")
-        textbook = TextbookRanker(folder / "textbook")
-        fts5 = Fts5Ranker(folder / "fts5.sqlite", documents)
-        try:
-            runners = {
-                "ours": ours_runner(engine),
-                "ours+suggestion": ours_runner(engine, follow_suggestion=True),
-                "sqlite-fts5": _fts5_runner(fts5),
-                "textbook-whoosh": with_retry(textbook, or_query),
-            }
-            rows = run_queries(queries, runners)
-        finally:
-            engine.close()
-            textbook.close()
-            fts5.close()
-    return report(rows, SYSTEMS, len(documents), corpus)
+def build_ours(corpus: Path, index_dir: Path, embeddings: bool) -> str:
+    """Build our index as the product does; return what became of the vectors.
+
+    Hybrid and semantic search need document vectors, made at build time when
+    build_index(embeddings=True) exists (an engine without it builds keyword only). If
+    making them fails, the index is built without them, and the report says why: hybrid
+    and semantic then run as keyword (the per-query `mode` field shows what ran)."""
+    if not embeddings:
+        build_index(corpus, index_dir, progress=False)
+        return "not asked for"
+    if "embeddings" not in inspect.signature(build_index).parameters:
+        build_index(corpus, index_dir, progress=False)
+        return "this engine cannot make them"
+    options: dict[str, Any] = {"embeddings": True}
+    try:
+        build_index(corpus, index_dir, progress=False, **options)
+    except Exception as error:  # a missing model, or an engine mid-change: say so, go on
+        shutil.rmtree(index_dir, ignore_errors=True)
+        build_index(corpus, index_dir, progress=False)
+        return f"failed ({type(error).__name__}: {error}); built without"
+    return "built"
 
 
-def _fts5_runner(fts5: Fts5Ranker) -> Callable[[str], Run]:
-    def run(text: str) -> Run:
-        ranked = fts5(fts5_match(text))
-        if ranked:
-            return ranked, False
-        return fts5(fts5_match(text, any_word=True)), True
+@contextlib.contextmanager
+def opened(folder: Path, documents: Sequence[Article]) -> Iterator[dict[str, Runner]]:
+    """Yield {system: runner} for every system in SYSTEMS over the indexes in `folder`."""
+    engine = LocalBackend.open(folder / "ours")
+    textbook = TextbookRanker(folder / "textbook")
+    fts5 = Fts5Ranker(folder / "fts5.sqlite", documents)
+    try:
+        runners = {s: ours_runner(engine, match, mode) for s, (match, mode) in OURS.items()}
+        runners["fts5:and"] = fts5_runner(fts5, any_word=False)
+        runners["fts5:or"] = fts5_runner(fts5, any_word=True)
+        runners[TEXTBOOK] = textbook_runner(textbook)
+        yield runners
+    finally:
+        engine.close()
+        textbook.close()
+        fts5.close()
 
-    return run
 
-
-def report(
-    rows: Sequence[dict[str, Any]], systems: Sequence[str], documents: int, corpus: Path
+def evaluate(
+    corpus: Path,
+    workdir: Path | None = None,
+    select: Callable[[Query], bool] | None = None,
+    embeddings: bool = True,
 ) -> dict[str, Any]:
-    """Return the JSON report: machine, sizes, the per-split tables and per-query rows."""
+    """Build every system from `corpus` (our index with vectors if `embeddings`), run every
+    judged query (or those `select` keeps); return the report."""
+    started = time.perf_counter()
+    with built(corpus, workdir, embeddings) as (folder, documents, vectors):
+        queries = [q for q in load_queries(documents) if select is None or select(q)]
+        indexed = time.perf_counter()
+        with opened(folder, documents) as runners:
+            rows = run_queries(queries, runners)
+    finished = time.perf_counter()
+    result = report(rows, len(documents), corpus)
+    result["vectors"] = vectors
+    result["seconds"] = {
+        "build": round(indexed - started, 2),
+        "queries": round(finished - indexed, 2),
+    }
+    return result
+
+
+def engine_state(root: Path = REPOSITORY) -> dict[str, Any]:
+    """Return the repository's commit and the files under search/ that differ from it,
+    so a report names the engine it measured (read-only git; {} where git is missing)."""
+
+    def git(*args: str) -> str | None:
+        command = ["git", "--no-optional-locks", "-C", str(root), *args]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout if done.returncode == 0 else None
+
+    commit = git("rev-parse", "--short", "HEAD")
+    changed = git("diff", "--name-only", "HEAD", "--", "search")
+    untracked = git("ls-files", "--others", "--exclude-standard", "--", "search")
+    if commit is None or changed is None or untracked is None:
+        return {}
+    return {"commit": commit.strip(), "changed": sorted((changed + untracked).split())}
+
+
+def report(rows: list[dict[str, Any]], documents: int, corpus: Path) -> dict[str, Any]:
+    """Return the JSON report: machine, sizes, the chosen fts5:best, the tables
+    ({split: {type: {system: summary}}}) and the per-query rows."""
+    chosen = choose_best_fts5(rows)
     return {
         "machine": machine(),
+        "engine": engine_state(),
         "corpus": str(corpus),
         "documents": documents,
-        "queries": {split: sum(1 for r in rows if r["split"] == split) for split in SPLITS},
-        "tables": tables(rows, systems),
-        "by_kind": {
-            kind: {s: summarise([r for r in rows if r["kind"] == kind], s) for s in systems}
-            for kind in KINDS
+        "queries": {
+            split: {
+                **{kind: sum(1 for r in part if r["kind"] == kind) for kind in KINDS},
+                OVERALL: len(part),
+            }
+            for split, part in split_rows(rows).items()
         },
-        "per_query": list(rows),
+        "systems": {s: _describe(s) for s in REPORTED},
+        "fts5_best": chosen,
+        "tables": tables(rows, REPORTED),
+        "per_query": rows,
     }
 
 
-def format_relevance(result: Mapping[str, Any]) -> str:
-    """Return the report as text tables, one block per split."""
+def _describe(system: str) -> str:
+    if system in OURS:
+        match, mode = OURS[system]
+        return f"our engine, match={match}, mode={mode}"
+    return {
+        "fts5:and": "SQLite FTS5 bm25, porter, every word AND-ed",
+        "fts5:or": "SQLite FTS5 bm25, porter, every word OR-ed",
+        BEST_FTS5: "per type, the FTS5 configuration with the higher held-out nDCG@10",
+        TEXTBOOK: "textbook Whoosh: MultifieldParser, AndGroup, BM25F",
+    }[system]
+
+
+# --- text tables -----------------------------------------------------------------------
+
+_LABELS = {"ndcg@10": "nDCG@10", "recall@10": "recall@10", "coverage@10": "cover@10", "mrr": "MRR"}
+
+
+def _cell(value: float | None, width: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.3f}"
+
+
+def format_relevance(result: Mapping[str, Any], splits: Sequence[str] = (HELD_OUT, ALL)) -> str:
+    """Return the report as text: per query type, one table of every system with each
+    metric for each of `splits` (keys of result["tables"]), then nDCG@10 by type."""
     counts = result["queries"]
     lines = [
-        f"relevance, {result['documents']} documents, "
-        f"{counts[TUNING] + counts[HELD_OUT]} judged queries "
-        f"({counts[TUNING]} tuning, {counts[HELD_OUT]} held-out)",
-        f"{'split':<9} {'system':<16} {'queries':>7} {'nDCG@10':>8} {'recall@10':>9} "
-        f"{'MRR':>6} {'fallback':>8} {'empty':>5}",
+        f"relevance: {result['documents']} documents, {counts[ALL][OVERALL]} judged queries "
+        f"({counts[TUNING][OVERALL]} tuning, {counts[HELD_OUT][OVERALL]} held-out)",
     ]
-    for split, per_system in result["tables"].items():
-        for system, row in per_system.items():
-            lines.append(
-                f"{split:<9} {system:<16} {row['queries']:>7} {row['ndcg@10']:>8.3f} "
-                f"{row['recall@10']:>9.3f} {row['mrr']:>6.3f} {row['fallback']:>8} "
-                f"{row['empty']:>5}"
-            )
-    systems = list(result["tables"]["all"])
-    lines.append("nDCG@10 by kind of query (all splits):")
-    lines.append(f"{'kind':<12} {'queries':>7} " + " ".join(f"{s:>16}" for s in systems))
-    for kind, per_system in result["by_kind"].items():
-        count = next(iter(per_system.values()))["queries"]
-        values = " ".join(f"{per_system[s]['ndcg@10']:>16.3f}" for s in systems)
-        lines.append(f"{kind:<12} {count:>7} {values}")
-    return "\n".join(lines)
+    if "seconds" in result:
+        seconds = result["seconds"]
+        lines[0] += f"; built in {seconds['build']:.1f} s, queried in {seconds['queries']:.1f} s"
+    engine = result.get("engine")
+    if engine:
+        changed = engine["changed"]
+        lines.append(
+            f"engine: commit {engine['commit']}"
+            + (f" with uncommitted search/ files: {', '.join(changed)}" if changed else "")
+        )
+    if "vectors" in result:
+        lines.append(f"document vectors for hybrid and semantic: {result['vectors']}")
+    whole = result["tables"][ALL][OVERALL]
+    ran = [
+        f"{s} {', '.join(f'{m} {n}' for m, n in whole[s]['modes'].items())}"
+        for s, (_, mode) in OURS.items()
+        if mode != "keyword" and "modes" in whole[s]
+    ]
+    if ran:
+        lines.append(f"modes that ran (all queries): {'; '.join(ran)}")
+    lines.append(
+        "cover@10: share of the story's related coverage (the article itself excluded) in "
+        "the first 10; fallback/empty/errors count all queries of the type"
+    )
+    group = 8 + 10 * (len(METRICS) - 1)
+    lines.append("")
+    top = f"{'':<14}" + "".join(f" | {_short(split):<{group}}" for split in splits)
+    top += f" | {'all queries':<20}"
+    header = f"{'system':<14}" + "".join(
+        f" | {_LABELS[METRICS[0]]:>8}" + "".join(f"{_LABELS[m]:>10}" for m in METRICS[1:])
+        for _ in splits
+    )
+    header += f" | {'fallback':>8} {'empty':>5} {'errors':>6}"
+    for kind in (*KINDS, OVERALL):
+        if kind not in result["tables"][ALL]:
+            continue
+        best = result["fts5_best"].get(kind, "each type's choice")
+        label = kind if kind != OVERALL else "overall (all types)"
+        lines.append(
+            f"{label}: {counts[ALL][kind]} queries ({counts[TUNING][kind]} tuning, "
+            f"{counts[HELD_OUT][kind]} held-out); {BEST_FTS5} = {best}"
+        )
+        lines += [top, header]
+        for system in REPORTED:
+            cells = []
+            for split in splits:
+                row = result["tables"][split].get(kind, {}).get(system)
+                values = [row[m] if row else None for m in METRICS]
+                cells.append(
+                    f" | {_cell(values[0], 8)}" + "".join(_cell(v, 10) for v in values[1:])
+                )
+            whole = result["tables"][ALL][kind][system]
+            counted = f" | {whole['fallback']:>8} {whole['empty']:>5} {whole['errors']:>6}"
+            lines.append(f"{system:<14}" + "".join(cells) + counted)
+        lines.append("")
+    for split in splits:
+        lines.append(f"nDCG@10 by query type, {_short(split)}:")
+        lines.append(f"{'type':<12} {'n':>3} " + " ".join(f"{s:>13}" for s in REPORTED))
+        for kind, per_system in result["tables"][split].items():
+            count = per_system[REPORTED[0]]["queries"]
+            ndcgs = " ".join(_cell(per_system[s]["ndcg@10"], 13) for s in REPORTED)
+            lines.append(f"{kind:<12} {count:>3} {ndcgs}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _short(split: str) -> str:
+    return {TUNING: "tuning", HELD_OUT: "held-out", ALL: "all"}[split]
 
 
 # --- tuning ----------------------------------------------------------------------------
@@ -418,7 +699,7 @@ def _ours_rows(
     with applied(knobs):
         engine = LocalBackend.open(index_dir)
         try:
-            return run_queries(queries, {"ours": ours_runner(engine)})
+            return run_queries(queries, {"ours": ours_runner(engine, "most", "keyword")})
         finally:
             engine.close()
 
@@ -430,14 +711,14 @@ def tune(corpus: Path, rounds: int = 3, min_gain: float = MIN_GAIN) -> dict[str,
     if it beats the best so far by `min_gain`; rounds repeat until nothing changes. The
     report also has each knob's sensitivity: every value with the others at the product's
     values, on both splits (only the tuning split ever chooses anything)."""
-    with built(corpus) as (folder, documents):
+    with built(corpus) as (folder, documents, _):
         queries = load_queries(documents)
         tuning = [q for q in queries if q.split == TUNING]
         index_dir = folder / "ours"
 
         def tuned_score(knobs: Mapping[str, float]) -> float:
             rows = _ours_rows(index_dir, tuning, knobs)
-            return float(summarise(rows, "ours")["ndcg@10"])
+            return float(summarise(rows, "ours")["ndcg@10"] or 0.0)
 
         before = current_knobs()
         best = dict(before)
@@ -473,7 +754,7 @@ def tune(corpus: Path, rounds: int = 3, min_gain: float = MIN_GAIN) -> dict[str,
         for label, knobs in (("before", before), ("after", best)):
             rows = _ours_rows(index_dir, queries, knobs)
             outcome[f"tables {label}"] = {
-                split: summary["ours"] for split, summary in tables(rows, ["ours"]).items()
+                split: summary[OVERALL]["ours"] for split, summary in tables(rows, ["ours"]).items()
             }
         outcome["changed"] = {k: (before[k], v) for k, v in best.items() if before[k] != v}
         sensitivity: dict[str, list[dict[str, float]]] = {}
@@ -484,7 +765,10 @@ def tune(corpus: Path, rounds: int = 3, min_gain: float = MIN_GAIN) -> dict[str,
                     _ours_rows(index_dir, queries, {**before, name: value}), ["ours"]
                 )
                 sensitivity[name].append(
-                    {"value": value, **{s: per_split[s]["ours"]["ndcg@10"] for s in SPLITS}}
+                    {
+                        "value": value,
+                        **{s: per_split[s][OVERALL]["ours"]["ndcg@10"] for s in SPLITS},
+                    }
                 )
         outcome["sensitivity"] = sensitivity
         return outcome
