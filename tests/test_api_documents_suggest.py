@@ -83,6 +83,5 @@ def test_healthz_says_what_is_served(corpus_app: httpx.Client, corpus_index: Bui
     assert body["generation"] == corpus_index.generation
     check_timestamp(body["built_at"])
     assert body["built_at"] is not None
-    assert (
-        body["vectors"] is False
-    )  # built without --embeddings: keyword mode    assert response.headers["cache-control"] == "no-store"
+    assert body["vectors"] is False  # built without --embeddings: keyword mode
+    assert response.headers["cache-control"] == "no-store"
