@@ -85,11 +85,13 @@ def build_index(
     strict: bool = False,
     progress: bool | None = None,
     synonyms: Path | None = None,
+    embeddings: bool = False,
 ) -> IndexReport:
     """Build an index from the seed files in `seeds_dir` and publish it; return the report.
 
     `progress`: show a progress bar (None: when standard error is a terminal);
-    `synonyms`: the synonyms file the index keeps (None: the default list)."""
+    `synonyms`: the synonyms file the index keeps (None: the default list);
+    `embeddings`: embed every document for semantic and hybrid search."""
     from search.local.store.build import build_index as build_local
 
     return build_local(
@@ -99,4 +101,5 @@ def build_index(
         strict=strict,
         progress=progress,
         synonyms=synonyms,
+        embeddings=embeddings,
     )

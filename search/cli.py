@@ -56,6 +56,12 @@ def cli() -> None:
     envvar="SEARCH_SYNONYMS",
     help="Synonyms file the index keeps (default: the built-in news list).",
 )
+@click.option(
+    "--embeddings/--no-embeddings",
+    default=False,
+    envvar="SEARCH_EMBEDDINGS",
+    help="Embed documents for semantic and hybrid search (needs the semantic extra).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def rebuild_index(
     seeds: Path,
@@ -63,6 +69,7 @@ def rebuild_index(
     incremental: bool,
     strict: bool,
     synonyms: Path | None,
+    embeddings: bool,
     as_json: bool,
 ) -> None:
     """Build a new index generation from the seed files and switch to it atomically."""
@@ -74,6 +81,7 @@ def rebuild_index(
             strict=strict,
             progress=None,
             synonyms=synonyms,
+            embeddings=embeddings,
         )
     except SearchError as exc:
         if as_json:

@@ -267,6 +267,14 @@ class SearchResult:
         Matching | None,
         Doc("Only when plain words matched otherwise than all as typed", optional=True),
     ] = None
+    mode: Annotated[
+        str,
+        Doc(
+            "Only when meaning counted: hybrid or semantic (absent: keyword)",
+            optional=True,
+            schema=(("enum", ["hybrid", "semantic"]),),
+        ),
+    ] = "keyword"
 
     def as_json(self) -> dict[str, object]:
         """Return the JSON body of /api/search (generation and partial travel as response
@@ -293,6 +301,8 @@ class SearchResult:
             body["group"] = {"by": "story", "documents": self.documents}
         if self.matching is not None and self.matching.worth_saying:
             body["matching"] = self.matching.as_json()
+        if self.mode != "keyword":
+            body["mode"] = self.mode
         return body
 
 
@@ -328,6 +338,9 @@ class Health:
     documents: int
     generation: str
     built_at: str | None
+    vectors: Annotated[
+        bool, doc("Whether the index has embeddings (else searches run in keyword mode)")
+    ] = False
 
     def as_json(self) -> dict[str, object]:
         """Return the /healthz body."""
@@ -336,6 +349,7 @@ class Health:
             "documents": self.documents,
             "generation": self.generation,
             "built_at": self.built_at,
+            "vectors": self.vectors,
         }
 
 

@@ -30,6 +30,7 @@ STATS_KEYS = {
     "documents",
     "kinds",
     "schema_version",
+    "stemmer",
     "seeds",
     "incremental",
     "size_bytes",

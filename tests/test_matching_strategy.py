@@ -165,8 +165,11 @@ def test_a_long_paragraph_is_bounded_not_refused(corpus: LocalBackend) -> None:
 def test_synonyms_find_other_words_for_the_same_thing(corpus: LocalBackend) -> None:
     driverless = corpus.search(SearchRequest(q="driverless ", per_page=100))
     self_driving = corpus.search(SearchRequest(q="self-driving ", per_page=100))
-    assert {h.id for h in driverless.hits} == {h.id for h in self_driving.hits}
+    # each finds what the other says: "self-driving" titles for driverless, and back
     assert any("self-driving" in h.title.lower() for h in driverless.hits)
+    assert any("driverless" in h.title.lower() for h in self_driving.hits)
+    plain = corpus.search(SearchRequest(q="driverless ", match="all", per_page=100))
+    assert len(driverless.hits) > len([h for h in plain.hits if "driverless" in h.title.lower()])
     assert driverless.matching is not None
     assert driverless.matching.synonyms[0][0] == "driverless"
     face = corpus.search(SearchRequest(q="face recognition police", match="all"))

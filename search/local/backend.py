@@ -149,7 +149,13 @@ class LocalBackend:
         """Return what is served (raises IndexMissing when there is no index)."""
         with self.snapshot() as snapshot:
             built = snapshot.meta.get("built_at")
-            return Health("ok", snapshot.documents, snapshot.name, str(built) if built else None)
+            return Health(
+                "ok",
+                snapshot.documents,
+                snapshot.name,
+                str(built) if built else None,
+                vectors=snapshot.vectors is not None,
+            )
 
     def generation(self) -> str | None:
         """Return the name of the generation in use (None before one is open); cheap."""

@@ -1,8 +1,9 @@
 """Highlights: matched words wrapped in <mark>, every other character HTML-escaped.
 
-A word is matched when its indexed form (lowercase Porter stem, as schema.analyze
-makes it) is among the query's terms for that field. The output is safe to insert
-into a page as HTML: nothing from the document reaches it unescaped.
+A word is matched when its indexed form (its lowercase stem, by the stemmer of the
+generation being searched: schema.stemmer_in_use) is among the query's terms. The
+output is safe to insert into a page as HTML: nothing from the document reaches it
+unescaped.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from collections.abc import Collection
 
 from whoosh.analysis import STOP_WORDS
 
-from search.local.store.schema import TOKEN, stem_word
+from search.local.store.schema import TOKEN, stemmer_in_use
 
 ANALYSED_TEXTS = 8192  # titles and excerpts whose words are kept by stem (result pages repeat)
 Spans = dict[str, tuple[tuple[int, int], ...]]
-_analysed: OrderedDict[str, Spans] = OrderedDict()
+_analysed: OrderedDict[tuple[str, str], Spans] = OrderedDict()  # by (stemmer, text)
 _lock = threading.Lock()
 
 
@@ -41,17 +42,19 @@ def highlight(text: str, terms: Collection[str]) -> str:
 def _spans(text: str) -> Spans:
     """Return {stem: [(start, end) of each word with that stem]} of `text` (cached: the
     words of a text are stemmed once, not once per search that shows it)."""
-    spans = _analysed.get(text)
+    stemmer = stemmer_in_use()
+    key = (stemmer.name, text)
+    spans = _analysed.get(key)
     if spans is None:
         found: dict[str, list[tuple[int, int]]] = {}
         for match in TOKEN.finditer(text):
             lowered = match.group().lower()
             if len(lowered) >= 2 and lowered not in STOP_WORDS:
-                found.setdefault(stem_word(lowered), []).append(match.span())
+                found.setdefault(stemmer(lowered), []).append(match.span())
         # Tuples, not lists: the garbage collector stops tracking them (and the dict).
         spans = {stem: tuple(places) for stem, places in found.items()}
         with _lock:
-            _analysed[text] = spans
+            _analysed[key] = spans
             if len(_analysed) > ANALYSED_TEXTS:
                 _analysed.popitem(last=False)
     return spans

@@ -93,10 +93,9 @@ def plan(snapshot: Snapshot, text: str, synonyms: Synonyms) -> Plan | None:
     for n, (unit_words, alternatives, _) in enumerate(kept):
         said = " ".join(unit_words)
         last = typing_last and n == len(kept) - 1 and len(unit_words) == 1 and not alternatives
-        if alternatives and len(unit_words) > 1:  # a synonym entry's words are one concept
-            original = snapshot.parse(f'"{said}"')
-        else:  # a trailing space: no prefix
-            original = snapshot.parse(said if last else f"{said} ")
+        # As typed: every word of the entry (a trailing space: no prefix); the synonyms'
+        # alternatives are phrases, since their words only mean it together.
+        original = snapshot.parse(said if last else f"{said} ")
         if alternatives:
             also = [" ".join(a) for a in alternatives]
             trees = [snapshot.parse(a if len(a.split()) == 1 else f'"{a}"') for a in also]

@@ -23,6 +23,7 @@ from search.local.searching.matching import Evaluation, Match
 from search.local.searching.more_like_this import like_query
 from search.local.searching.query_parser import plain_words
 from search.local.searching.ranking import RERANK_WINDOW, freshness, query_stems, rerank
+from search.local.searching.semantic import FUSION_DEPTH, fuse, neighbours
 from search.local.searching.snapshot import Snapshot
 from search.local.searching.strategy import text_match
 from search.local.store.columns import NO_DATE, Columns
@@ -86,19 +87,45 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         base = np.zeros_like(columns.alive) if match is None else match.mask.copy()
         if left_out is not None:
             base[left_out] = False
+    mode = _mode(snapshot, request, match)
+    near: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None = None
+    if mode != "keyword":
+        within = columns.alive.copy()
+        if left_out is not None:
+            within[left_out] = False
+        near = neighbours(snapshot, text, left_out, within)
+        near_mask = np.zeros_like(columns.alive)
+        near_mask[near[0]] = True
+        base = near_mask if mode == "semantic" else base | near_mask
     final = _combine(base, *f.values())
     total = int(np.count_nonzero(final))
     sort = request.effective_sort
     start = (request.page - 1) * request.per_page
     terms = set().union(*(info.terms.get(name, set()) for name in ("title", "excerpt", "body")))
     documents = None
+
+    def rank(wanted: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        if near is None or sort != "relevance":
+            return _ranked(snapshot, final, match, sort, wanted, found.words)
+        if mode == "semantic":
+            keep = final[near[0]]
+            return near[0][keep][:wanted], near[1][keep][:wanted]
+        matched = final if match is None else final & match.mask  # the keyword side only
+        keyword, _ = _ranked(snapshot, matched, match, sort, max(wanted, FUSION_DEPTH), found.words)
+        numbers, scores = fuse(keyword, near[0], final)
+        if len(numbers) < wanted:  # keyword matches beyond the fusion depth follow
+            tail = keyword[~np.isin(keyword, numbers)]
+            numbers = np.concatenate([numbers, tail])
+            scores = np.concatenate([scores, np.zeros(len(tail), np.float32)])
+        return numbers[:wanted], scores[:wanted]
+
     if request.group:
         leaders = page_leaders(
             snapshot,
             final,
             start,
             start + request.per_page,
-            lambda wanted: _ranked(snapshot, final, match, sort, wanted, found.words),
+            lambda wanted: rank(wanted),
         )
         hits = [
             replace(
@@ -109,8 +136,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         ]
         documents, total = total, leaders.stories
     else:
-        wanted = start + request.per_page
-        numbers, scores = _ranked(snapshot, final, match, sort, wanted, found.words)
+        numbers, scores = rank(start + request.per_page)
         hits = [
             make_hit(snapshot.stored(int(n)), float(score), terms)
             for n, score in zip(numbers[start:], scores[start:], strict=True)
@@ -118,6 +144,8 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     facet_lists = _facets(columns, request, base, f) if request.facets else no_facets()
     suggestion = None
     matched = total if documents is None else documents  # did-you-mean counts documents
+    if match is not None and match.tiers is not None:  # relaxed: those holding every word
+        matched = int(np.count_nonzero(final & (match.tiers > 0)))
     if match is not None and request.like is None and matched < SUGGEST_BELOW:
         suggestion = _did_you_mean(snapshot, request, matched, f)
     return SearchResult(
@@ -136,7 +164,17 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         partial=bool(info.capped),
         documents=documents,
         matching=found.matching,
+        mode=mode,
     )
+
+
+def _mode(snapshot: Snapshot, request: SearchRequest, match: Match | None) -> str:
+    """Return the mode that runs: the requested one (hybrid by default) when the
+    generation has vectors and there is something to search for, else keyword."""
+    wanted = request.mode or "hybrid"
+    if wanted == "keyword" or match is None or snapshot.vectors is None:
+        return "keyword"
+    return wanted
 
 
 def _query_text(snapshot: Snapshot, request: SearchRequest) -> tuple[str, int | None]:
@@ -227,13 +265,12 @@ def _by_score(
 def _did_you_mean(
     snapshot: Snapshot, request: SearchRequest, total: int, f: dict[str, Mask | None]
 ) -> str | None:
-    """Return the query with misspelt words corrected, if that finds more results."""
+    """Return the query with misspelt words corrected, if that finds more results.
+
+    Words the index holds (in any field) and words glued to digits or hyphens (GPT-3)
+    are never corrected: Vocabulary.correct_text."""
     text = request.q
-    corrected = text
-    for start, end, word in reversed(plain_words(text)):
-        better = snapshot.vocabulary.correct(word)
-        if better:
-            corrected = corrected[:start] + better + corrected[end:]
+    corrected = snapshot.vocabulary.correct_text(text, plain_words(text), snapshot.holds)
     if corrected == text:
         return None
     match = _match(snapshot, corrected, Evaluation())

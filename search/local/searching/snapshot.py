@@ -32,6 +32,7 @@ from search.local.store.schema import (
 )
 from search.local.store.storage import MappedStorage
 from search.local.store.stories import Stories
+from search.local.store.vectors import Vectors
 from search.local.store.vocabulary import Vocabulary
 from search.synonyms import SYNONYMS, Synonyms
 
@@ -74,6 +75,11 @@ class Snapshot:
         suggestions rank names by them on every keystroke, so they are counted once."""
         alive = self.columns.alive
         return {name: column.counts(alive) for name, column in self.columns.keywords.items()}
+
+    @functools.cached_property
+    def vectors(self) -> Vectors | None:
+        """Return the generation's document vectors (None: built without embeddings)."""
+        return Vectors.load(self.folder)
 
     @functools.cached_property
     def synonyms(self) -> Synonyms:
@@ -149,6 +155,13 @@ class Snapshot:
                     self._stored.popitem(last=False)
         return fields
 
+    def holds(self, word: str) -> bool:
+        """Return True when a text field of the index has `word` (by this generation's
+        stem of it), so a speller should leave it alone."""
+        term = self.stemmer(word.lower())
+        with self.postings.lock:  # a Whoosh reader is not thread-safe
+            return any((field, term) in self.reader for field in TEXT_FIELDS)
+
     def number_of(self, doc_id: str) -> int | None:
         """Return the live document number with public id `doc_id`, or None."""
         with self.postings.lock:
@@ -165,15 +178,18 @@ class Snapshot:
 
     def acquire(self) -> bool:
         """Count a search using this snapshot; return False (counting nothing) if it has
-        been retired meanwhile, so the caller takes the new one."""
+        been retired meanwhile, so the caller takes the new one. Until release, stem_word
+        in this thread stems as this generation does."""
         with self._state:
             if self._retired:
                 return False
             self._users += 1
-            return True
+        push_stemmer(self.stemmer)
+        return True
 
     def release(self) -> None:
         """End a search; close the snapshot if it is retired and this was the last one."""
+        pop_stemmer()
         with self._state:
             self._users -= 1
             close = self._retired and self._users == 0

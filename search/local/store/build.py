@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from tqdm import tqdm
 from whoosh import index as whoosh_index
 
 from search.errors import BuildError, SearchError
@@ -27,6 +30,7 @@ from search.local.store.columns import ARRAYS, NAMES, article_row, write_columns
 from search.local.store.manifest import RECORDS, FileRecord, read_records, write_records
 from search.local.store.schema import PORTER, SNOWBALL
 from search.local.store.stories import STORIES, StoryRow, write_stories
+from search.local.store.vectors import CACHE, EmbeddingCache, embedded_text, write_vectors
 from search.local.store.vocabulary import WORDS, count_words, write_words
 from search.model import Article, ParsedFile, SkippedFile
 from search.results import IndexReport
@@ -55,6 +59,7 @@ def build_index(
     progress: bool | None = None,
     checkpoint: Checkpoint = _no_checkpoint,
     synonyms: Path | None = None,
+    embeddings: bool = False,
 ) -> IndexReport:
     """Build a new generation from `seeds_dir`, publish it, and return the report.
 
@@ -68,7 +73,14 @@ def build_index(
             generations.clean_up(index_dir)
             checkpoint("locked")
             report = _build(
-                seeds_dir, index_dir, incremental, strict, progress, checkpoint, synonyms
+                seeds_dir,
+                index_dir,
+                incremental,
+                strict,
+                progress,
+                checkpoint,
+                synonyms,
+                embeddings,
             )
             checkpoint("published")
             generations.clean_up(index_dir)
@@ -89,6 +101,7 @@ def _build(
     progress: bool | None,
     checkpoint: Checkpoint,
     synonyms: Path | None = None,
+    embeddings: bool = False,
 ) -> IndexReport:
     current = generations.current_generation(index_dir)
     synonyms_text = _synonyms_text(synonyms)  # checked before any work: a typo fails fast
@@ -119,7 +132,9 @@ def _build(
             )
             counts = {"added": len(merged.documents)}
         write_records(folder / RECORDS, records)
-        _write_columns(folder, merged.documents, from_index=incremental)
+        texts = _write_columns(folder, merged.documents, from_index=incremental)
+        if embeddings:
+            notes.append(_write_embeddings(index_dir, folder, texts, progress))
         write_words(folder, words)
         (folder / SYNONYMS).write_text(synonyms_text, encoding="utf-8")
         report = IndexReport(
@@ -208,13 +223,13 @@ def _apply_changes(
     return {"added": added, "updated": len(changed) - added, "deleted": len(deleted)}
 
 
-def _write_columns(folder: Path, documents: list[Article], from_index: bool) -> None:
+def _write_columns(folder: Path, documents: list[Article], from_index: bool) -> list[str | None]:
     """Save the per-document columns and stories; row order must be Whoosh's document
-    numbers."""
+    numbers. Return each document number's text to embed (None: deleted)."""
     if not from_index:  # a full build numbers documents in list order, part after part
         write_columns(folder, (article_row(d) for d in documents))
         write_stories(folder, [_article_story(d) for d in documents])
-        return
+        return [embedded_text(d.title, d.excerpt) for d in documents]
     ix = whoosh_index.open_dir(str(folder))
     try:
         with ix.reader() as reader:
@@ -226,6 +241,31 @@ def _write_columns(folder: Path, documents: list[Article], from_index: bool) -> 
         ix.close()
     write_columns(folder, (article_row(s) for s in stored))
     write_stories(folder, [_stored_story(s) for s in stored])
+    return [
+        None if s is None else embedded_text(s.get("title") or "", s.get("excerpt") or "")
+        for s in stored
+    ]
+
+
+def _write_embeddings(
+    index_dir: Path, folder: Path, texts: list[str | None], progress: bool | None
+) -> str:
+    """Embed the documents' texts (reusing the cache) into the generation; return a note
+    saying how many were embedded."""
+    from search.local.embedder import Embedder  # only builds with embeddings load the model
+
+    embedder = Embedder.load()
+    cache = EmbeddingCache(index_dir / CACHE, embedder.model_id)
+    alive = np.array([t is not None for t in texts], dtype=np.bool_)
+    wanted = [t for t in texts if t is not None]  # a deleted document needs no vector
+    show = progress if progress is not None else sys.stderr.isatty()
+    with tqdm(total=len(wanted), desc="embedding", unit="doc", disable=not show) as bar:
+        found, embedded = cache.vectors(wanted, embedder.embed, bar.update)
+    rows = np.zeros((len(texts), found.shape[1]), np.float16)
+    rows[alive] = found
+    write_vectors(folder, rows, alive)
+    cache.save()
+    return f"embeddings: {embedded} documents embedded, {len(wanted) - embedded} from the cache"
 
 
 def _article_story(article: Article) -> StoryRow:

