@@ -216,8 +216,8 @@ SEARCH_PARAMETERS: tuple[Param, ...] = (
     Param(
         "match",
         "How plain words match. all: every word is required. most (default): documents "
-        "holding every word rank first; when fewer than 10 hold them all, the required "
-        "number drops one word at a time (rarest words kept) until 10 match or one word "
+        "holding every word rank first; when fewer than 10 in the index hold them all, the "
+        "required number drops one word at a time (rarest words kept) until 10 match or one word "
         "is left, and documents holding more of the words rank above those holding fewer. "
         "any: documents holding any word. `total`, paging and facets count exactly the "
         "documents that meet the requirement. Quotes, AND/OR/NOT, +/-, field: and "

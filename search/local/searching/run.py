@@ -80,7 +80,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     info = Evaluation(deadline=time.monotonic() + TIME_LIMIT, limit=TIME_LIMIT)
     text, left_out = _query_text(snapshot, request)
     f = _filters(snapshot, request)
-    found = text_match(snapshot, text, request.match, _combine(columns.alive, *f.values()), info)
+    found = text_match(snapshot, text, request.match, info)
     match = found.match
     base = columns.alive if match is None else match.mask
     if request.like is not None:  # only documents sharing words, never the document itself

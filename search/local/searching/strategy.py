@@ -1,10 +1,11 @@
 """Matching strategies for plain text: how many of its words a document must hold.
 
     all   every word (slot) is required: the classic AND.
-    most  (the default) every word, unless fewer than RELAX_BELOW documents hold them
-          all after the filters: then one word fewer is required, and so on down to
-          one, until RELAX_BELOW documents match. Documents holding every word rank
-          first, the rest by score (tiers, below).
+    most  (the default) every word, unless fewer than RELAX_BELOW documents of the
+          index hold them all: then one word fewer is required, and so on down to one,
+          until RELAX_BELOW documents match. Documents holding every word rank first,
+          the rest by score (tiers, below). The requirement is decided before the
+          filters, so a facet's count is exactly what ticking it shows.
     any   one word is enough; documents holding every word still rank first.
 
 `total`, paging and the facets count exactly the documents holding the required number
@@ -38,22 +39,17 @@ class TextMatch:
     words: list[str]  # the text's words in order, for proximity re-ranking
 
 
-def text_match(
-    snapshot: Snapshot, text: str, strategy: str, filtered: Mask, info: Evaluation
-) -> TextMatch:
-    """Return the match of `text` under `strategy`; `filtered` (the documents passing
-    the request's filters) decides how far match=most relaxes."""
+def text_match(snapshot: Snapshot, text: str, strategy: str, info: Evaluation) -> TextMatch:
+    """Return the match of `text` under `strategy`."""
     if not text.strip():
         return TextMatch(None, None, [])
     planned = plan(snapshot, text, snapshot.synonyms)
     if planned is None:  # explicit syntax: the parser's strict reading
         return TextMatch(snapshot.evaluator.evaluate(snapshot.parse(text), info), None, [text])
-    return _by_slots(snapshot, planned, strategy, filtered, info)
+    return _by_slots(snapshot, planned, strategy, info)
 
 
-def _by_slots(
-    snapshot: Snapshot, planned: Plan, strategy: str, filtered: Mask, info: Evaluation
-) -> TextMatch:
+def _by_slots(snapshot: Snapshot, planned: Plan, strategy: str, info: Evaluation) -> TextMatch:
     size = snapshot.columns.size
     held = np.zeros(size, np.int16)
     scores = np.zeros(size, np.float32)
@@ -63,7 +59,8 @@ def _by_slots(
         held += found.mask
         scores += found.scores
     words = len(planned.slots)
-    required = {"all": words, "any": 1}.get(strategy) or _relaxed(held, filtered, words)
+    alive = snapshot.columns.alive
+    required = {"all": words, "any": 1}.get(strategy) or _relaxed(held, alive, words)
     mask = held >= required
     scores[~mask] = 0
     tiers = (held == words).astype(np.int8) if required < words else None
@@ -75,8 +72,8 @@ def _by_slots(
 
 
 def _relaxed(held: npt.NDArray[np.int16], filtered: Mask, words: int) -> int:
-    """Return the most words a document must hold so that RELAX_BELOW documents (after
-    the filters) do, or 1."""
+    """Return the most words a document must hold so that RELAX_BELOW live documents
+    do, or 1."""
     per_count = np.bincount(held[filtered], minlength=words + 1)
     at_least = np.cumsum(per_count[::-1])[::-1]  # at_least[k]: documents holding >= k words
     for required in range(words, 1, -1):
