@@ -23,7 +23,7 @@ from search.ingest.corpus import discover, merge, parse_files
 from search.local import LocalBackend
 from search.local.store.build import build_index
 from search.model import Article, ParsedFile
-from search.results import SearchRequest
+from search.request import SearchRequest
 
 WORKLOADS = ("top10", "facets", "filtered")
 Runner = Callable[[LoggedQuery, str], object]

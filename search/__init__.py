@@ -2,8 +2,7 @@
 
 from search.errors import SearchError
 from search.local.store.build import build_index
-from search.model import Article
-from search.results import IndexReport
+from search.model import Article, IndexReport
 
 __version__ = "0.1.0"
 

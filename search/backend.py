@@ -17,14 +17,9 @@ from pathlib import Path
 from typing import Protocol
 
 from search.config import Settings
-from search.results import (
-    DocumentDetail,
-    Health,
-    IndexReport,
-    SearchRequest,
-    SearchResult,
-    Suggestions,
-)
+from search.model import IndexReport
+from search.request import SearchRequest
+from search.results import DocumentDetail, Health, SearchResult, Suggestions
 
 Progress = Callable[[int, int], None]  # (done, total) while a build reads or writes
 

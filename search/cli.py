@@ -15,8 +15,10 @@ from search.backend import build_index, open_backend
 from search.config import DEFAULT_INDEX, DEFAULT_SEEDS, Settings
 from search.errors import BadQuery, IndexMissing, SearchError
 from search.facets import FILTER_PARAMS, KEYWORD_FACETS
+from search.model import IndexReport
 from search.params import search_request
-from search.results import MATCHES, MODES, SORTS, IndexReport, SearchResult
+from search.request import MATCHES, MODES, SORTS
+from search.results import SearchResult
 
 SEEDS_OPTION = click.option(
     "--seeds",

@@ -56,3 +56,22 @@ class SkippedFile:
 
     path: str
     reason: str
+
+
+@dataclass
+class IndexReport:
+    """What a rebuild did; `search rebuild-index --json` prints exactly this."""
+
+    generation: str
+    documents: int
+    kinds: dict[str, int]
+    files_read: int
+    files_skipped: list[SkippedFile]
+    warnings: list[str]
+    duplicates_merged: int
+    duration_s: float
+    incremental: bool
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    notes: list[str] = field(default_factory=list)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from search.errors import BadQuery
 from search.facets import FILTER_PARAMS, KEYWORD_FACETS
-from search.results import MATCHES, MODES, SORTS, SearchRequest
+from search.request import MATCHES, MODES, SORTS, SearchRequest
 
 MAX_PER_PAGE = 100
 RESULT_WINDOW = 10_000  # page * per_page may not pass this: deep paging costs, nobody reads it

@@ -8,74 +8,12 @@ schemas are generated from the same fields and their `Doc` annotations
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from types import MappingProxyType
-from typing import Annotated, Any
+from typing import Annotated
 
+from search.contract import ID_PATTERN, NOT_IN_BODY, Doc, doc
 from search.facets import FACET_NAMES, FILTER_PARAMS
-from search.model import SkippedFile
-
-SORTS = ("relevance", "newest", "oldest")
-MATCHES = ("all", "most", "any")  # matching strategies for plain words (README "Matching")
-MODES = ("keyword", "hybrid", "semantic")
-ID_PATTERN = "^[0-9a-f]{16}$"  # search.identity.doc_id's form
-
-
-@dataclass(frozen=True)
-class Doc:
-    """What the API contract says of a field beyond its Python type."""
-
-    description: str = ""
-    json: str | None = None  # its key in the body, when not the field's name
-    body: bool = True  # False: not in the body (a response header, or internal)
-    optional: bool = False  # absent from the body unless set
-    keys: tuple[str, ...] = ()  # a dict field: exactly these keys
-    inline: bool = False  # a dict field whose keys sit in the parent object
-    schema: tuple[tuple[str, Any], ...] = ()  # more JSON-schema keywords
-
-
-def doc(description: str = "", **schema: Any) -> Doc:
-    """Return a Doc with a description and JSON-schema keywords (pattern, enum, ...)."""
-    return Doc(description, schema=tuple(schema.items()))
-
-
-NOT_IN_BODY = Doc(body=False)
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    """A normalised search: the query text, filters, sort and page."""
-
-    q: str = ""
-    # keyword facet name -> values selected (ORed); compared and hashed through _filter_key
-    filters: Mapping[str, Sequence[str]] = field(default_factory=dict, hash=False, compare=False)
-    date_from: date | None = None
-    date_to: date | None = None
-    sort: str | None = None  # None: relevance when q is given, else newest
-    page: int = 1
-    per_page: int = 10
-    facets: bool = True  # False: skip facet counting (lists come back empty)
-    group: bool = False  # True: one hit per story, the others under it (local grouping)
-    like: str | None = None  # a document id: search for documents like it instead of q
-    match: str = "most"  # plain words: "all" required, "most" (relax when few hold all), "any"
-    mode: str | None = None  # "keyword", "hybrid", "semantic"; None: hybrid when vectors exist
-    _filter_key: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        chosen = {name: tuple(values) for name, values in self.filters.items() if values}
-        object.__setattr__(self, "filters", MappingProxyType(chosen))
-        object.__setattr__(self, "_filter_key", tuple(sorted(chosen.items())))
-
-    def selected(self, facet: str) -> tuple[str, ...]:
-        """Return the values of keyword facet `facet` the request filters by."""
-        return tuple(self.filters.get(facet, ()))
-
-    @property
-    def effective_sort(self) -> str:
-        """Return the sort in force: the requested one, else DESIGN.md 4's default."""
-        return self.sort or ("relevance" if self.q.strip() or self.like else "newest")
+from search.request import MATCHES, SORTS, SearchRequest
 
 
 @dataclass(frozen=True)
@@ -351,25 +289,6 @@ class Health:
             "built_at": self.built_at,
             "vectors": self.vectors,
         }
-
-
-@dataclass
-class IndexReport:
-    """What a rebuild did; `search rebuild-index --json` prints exactly this."""
-
-    generation: str
-    documents: int
-    kinds: dict[str, int]
-    files_read: int
-    files_skipped: list[SkippedFile]
-    warnings: list[str]
-    duplicates_merged: int
-    duration_s: float
-    incremental: bool
-    added: int = 0
-    updated: int = 0
-    deleted: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from search.cli import cli
 from search.local import LocalBackend
 from search.local.store import generations
 from search.local.store.build import build_index
+from search.model import IndexReport
 from search.params import search_request
-from search.results import IndexReport
 
 WriteSeed = Callable[..., Path]
 ROOT = Path(__file__).resolve().parent.parent

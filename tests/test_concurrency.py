@@ -8,7 +8,7 @@ from pathlib import Path
 from benchmarks.generator import write_corpus
 from search.local import LocalBackend
 from search.local.store.build import build_index
-from search.results import SearchRequest
+from search.request import SearchRequest
 
 REQUESTS = [
     SearchRequest(),

@@ -24,8 +24,7 @@ from search.ingest.corpus import SeedFile, discover, merge, parse_files
 from search.ingest.frontmatter import MAX_FILE_BYTES
 from search.local.store import generations
 from search.local.store.build import build_index
-from search.model import Article, ParsedFile, SkippedFile
-from search.results import IndexReport
+from search.model import Article, IndexReport, ParsedFile, SkippedFile
 
 MIB = 1024 * 1024
 

@@ -16,7 +16,7 @@ from search.local.searching.query_parser import plain_words
 from search.local.store import vocabulary
 from search.local.store.build import build_index
 from search.local.store.vocabulary import Vocabulary, edit_distance, glued
-from search.results import SearchRequest
+from search.request import SearchRequest
 
 
 @pytest.fixture(scope="module")

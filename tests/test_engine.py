@@ -16,7 +16,7 @@ from search.local import LocalBackend
 from search.local.store.build import build_index
 from search.local.store.generations import current_generation
 from search.params import search_request
-from search.results import SearchRequest
+from search.request import SearchRequest
 
 # Six short articles; the ranking tests below depend on exactly these words.
 ARTICLES: list[dict[str, Any]] = [

@@ -27,8 +27,7 @@ from search.local.store import segments as writers
 from search.local.store.build import SCHEMA_VERSION, build_index
 from search.local.store.schema import build_schema
 from search.local.whoosh_compat import index_segments
-from search.model import Article, ParsedFile, SkippedFile
-from search.results import IndexReport
+from search.model import Article, IndexReport, ParsedFile, SkippedFile
 
 WriteSeed = Callable[..., Path]
 ROOT = Path(__file__).resolve().parent.parent

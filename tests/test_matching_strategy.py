@@ -14,7 +14,7 @@ from search.local.searching.plain_text import MAX_SCORED_WORDS, is_plain
 from search.local.searching.strategy import RELAX_BELOW
 from search.local.store.build import build_index
 from search.params import search_request
-from search.results import SearchRequest
+from search.request import SearchRequest
 
 # Twelve documents: "alpha beta gamma" in two, two of the three words in four, one word
 # in six. Every word is rare enough to matter and none is a stop word.

@@ -20,7 +20,7 @@ from benchmarks.generator import write_corpus
 from search.local import LocalBackend
 from search.local.store.build import build_index
 from search.local.store.generations import current_generation
-from search.results import SearchRequest
+from search.request import SearchRequest
 
 # Run a build whose files may not grow past a limit: RLIMIT_FSIZE makes the write that
 # would pass it fail with EFBIG, as a full disk fails with ENOSPC (SIGXFSZ ignored so the

@@ -15,7 +15,7 @@ from search.local import LocalBackend
 from search.local.embedder import model_dir
 from search.local.store.build import build_index
 from search.local.store.vectors import CACHE, VECTORS, Vectors
-from search.results import SearchRequest
+from search.request import SearchRequest
 
 try:
     model_dir()

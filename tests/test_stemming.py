@@ -37,7 +37,7 @@ from search.local.store.schema import (
     stem_word,
     using_stemmer,
 )
-from search.results import SearchRequest
+from search.request import SearchRequest
 
 # Word -> Snowball English stem. Each value was checked against the published algorithm
 # (algorithms/english.sbl of the Snowball project: the R1 exceptions gener/commun/emerg/

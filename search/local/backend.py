@@ -23,10 +23,12 @@ from pathlib import Path
 
 from search.errors import DocumentNotFound, IndexMissing
 from search.local.searching.hits import document_detail
-from search.local.searching.run import run_search, suggest_for
+from search.local.searching.run import run_search
 from search.local.searching.snapshot import Snapshot
+from search.local.searching.suggest import suggest_for
 from search.local.store import generations
-from search.results import DocumentDetail, Health, SearchRequest, SearchResult, Suggestions
+from search.request import SearchRequest
+from search.results import DocumentDetail, Health, SearchResult, Suggestions
 
 _ID = re.compile(r"[0-9a-f]{16}")  # search.identity.doc_id's form
 CHECK_INTERVAL = 1.0  # seconds between looks at CURRENT from the request path

@@ -13,7 +13,8 @@ import json
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from search.results import SearchRequest, SearchResult
+from search.request import SearchRequest
+from search.results import SearchResult
 
 SIZE = 4096  # answers kept; a few MB at most
 _MARK = b'"took_ms": -1.0'

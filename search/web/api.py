@@ -20,7 +20,7 @@ from search.params import (
     parse_int,
     parse_search,
 )
-from search.results import SearchRequest
+from search.request import SearchRequest
 from search.web.answers import Answer, Answers
 from search.web.turns import in_turn
 

@@ -15,7 +15,8 @@ from search.errors import SearchError
 from search.facets import FILTER_PARAMS, KEYWORD_FACETS
 from search.identity import is_web_url
 from search.params import parse_search
-from search.results import SearchRequest, SearchResult
+from search.request import SearchRequest
+from search.results import SearchResult
 from search.web import api, links
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")

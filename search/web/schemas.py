@@ -14,7 +14,7 @@ import types
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from search import results
-from search.results import Doc
+from search.contract import Doc
 
 # Component names the API has always used, where they differ from the class names.
 NAMES: dict[type, str] = {results.DocumentDetail: "Document", results.StoryGroup: "Story"}

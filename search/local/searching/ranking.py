@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 from whoosh.analysis import STOP_WORDS
 
+from search.local.searching.matching import Match
 from search.local.searching.query_parser import plain_words
+from search.local.store.columns import NO_DATE
 from search.local.store.schema import stem_word
 
+if TYPE_CHECKING:
+    from search.local.searching.snapshot import Snapshot
+
+Mask = npt.NDArray[np.bool_]
 RERANK_WINDOW = 100  # documents re-ranked: a first page or ten, never the long tail
 TITLE_BONUS = 0.6  # of the window's best score, when the words stand together in the title
 EXCERPT_BONUS = 0.4  # ... in the excerpt
@@ -83,3 +90,60 @@ def rerank(
     if tiers is not None:
         order = order[np.argsort(-tiers[order], kind="stable")]
     return numbers[order], boosted[order]
+
+
+def ranked(
+    snapshot: Snapshot,
+    final: Mask,
+    match: Match | None,
+    sort: str,
+    wanted: int,
+    words: list[str] | None = None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Return the first `wanted` document numbers of `final` in the sort order, and scores.
+
+    The order is total (score with proximity bonus, then newest, then document number),
+    so consecutive pages never repeat or skip a document."""
+    columns = snapshot.columns
+    if sort != "relevance" or match is None:
+        order = columns.newest_first if sort != "oldest" else columns.oldest_first
+        ranked: npt.NDArray[np.int64] = order[final[order]][:wanted]
+        scores = match.scores[ranked] if match is not None else np.zeros(len(ranked), np.float32)
+        return ranked, scores
+    stems = query_stems(" ".join(words or ()))
+    numbers, scores = by_score(columns, final, match, max(wanted, RERANK_WINDOW if stems else 0))
+    if stems:
+        window = min(RERANK_WINDOW, len(numbers))
+        fresh = freshness(columns.published, numbers[:window], NO_DATE)
+        tiers = match.tiers[numbers[:window]] if match.tiers is not None else None
+        head, head_scores = rerank(
+            numbers[:window],
+            scores[:window],
+            stems,
+            snapshot.evaluator.phrase_documents,
+            fresh,
+            tiers,
+        )
+        numbers = np.concatenate([head, numbers[window:]])
+        scores = np.concatenate([head_scores, scores[window:]])
+    return numbers[:wanted], scores[:wanted]
+
+
+def by_score(
+    columns: Any, final: Mask, match: Match, wanted: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Return the best `wanted` of `final` by tier then score, newest first among equals."""
+    candidates = np.flatnonzero(final)
+    scores = match.scores[candidates]
+    # Tiers (documents holding every word of a relaxed search) rank first: fold them
+    # into the key the selection uses, above any score.
+    tiers = match.tiers[candidates] if match.tiers is not None else None
+    key = scores if tiers is None else tiers * (float(scores.max(initial=0)) + 1.0) + scores
+    if len(candidates) > wanted:
+        # Keep everything tied with the wanted-th key, so ties are broken below, not here.
+        threshold = np.partition(key, len(key) - wanted)[len(key) - wanted]
+        keep = key >= threshold
+        candidates, scores, key = candidates[keep], scores[keep], key[keep]
+    published = columns.published[candidates]
+    order = np.lexsort((candidates, -published, -key))[:wanted]
+    return candidates[order], scores[order]

@@ -10,37 +10,28 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from search.facets import FACET_NAMES, KEYWORD_FACETS
+from search.facets import FACET_NAMES
 from search.local.searching import facet_counts as facets
 from search.local.searching.grouping import page_leaders, story_group
 from search.local.searching.hits import make_hit
 from search.local.searching.matching import Evaluation, Match
 from search.local.searching.more_like_this import like_query
 from search.local.searching.query_parser import plain_words
-from search.local.searching.ranking import RERANK_WINDOW, freshness, query_stems, rerank
+from search.local.searching.ranking import ranked
 from search.local.searching.semantic import FUSION_DEPTH, fuse, neighbours
 from search.local.searching.snapshot import Snapshot
 from search.local.searching.strategy import text_match
-from search.local.store.columns import NO_DATE, Columns
-from search.results import (
-    FacetValue,
-    Filters,
-    Hit,
-    SearchRequest,
-    SearchResult,
-    Suggestion,
-    no_facets,
-)
+from search.local.store.columns import Columns
+from search.request import SearchRequest
+from search.results import FacetValue, Filters, SearchResult, no_facets
 
 TIME_LIMIT = 3.0  # seconds one search may take before it is stopped (SearchTimeout)
 SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer results than this
 Mask = npt.NDArray[np.bool_]
-SUGGESTED = tuple(f.name for f in KEYWORD_FACETS if f.suggest)  # facets offered as completions
 
 
 def _match(snapshot: Snapshot, text: str, info: Evaluation) -> Match | None:
@@ -106,12 +97,12 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
 
     def rank(wanted: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         if near is None or sort != "relevance":
-            return _ranked(snapshot, final, match, sort, wanted, found.words)
+            return ranked(snapshot, final, match, sort, wanted, found.words)
         if mode == "semantic":
             keep = final[near[0]]
             return near[0][keep][:wanted], near[1][keep][:wanted]
         matched = final if match is None else final & match.mask  # the keyword side only
-        keyword, _ = _ranked(snapshot, matched, match, sort, max(wanted, FUSION_DEPTH), found.words)
+        keyword, _ = ranked(snapshot, matched, match, sort, max(wanted, FUSION_DEPTH), found.words)
         numbers, scores = fuse(keyword, near[0], final)
         if len(numbers) < wanted:  # keyword matches beyond the fusion depth follow
             tail = keyword[~np.isin(keyword, numbers)]
@@ -205,63 +196,6 @@ def _facets(
     return {name: found[name] for name in FACET_NAMES}
 
 
-def _ranked(
-    snapshot: Snapshot,
-    final: Mask,
-    match: Match | None,
-    sort: str,
-    wanted: int,
-    words: list[str] | None = None,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Return the first `wanted` document numbers of `final` in the sort order, and scores.
-
-    The order is total (score with proximity bonus, then newest, then document number),
-    so consecutive pages never repeat or skip a document."""
-    columns = snapshot.columns
-    if sort != "relevance" or match is None:
-        order = columns.newest_first if sort != "oldest" else columns.oldest_first
-        ranked: npt.NDArray[np.int64] = order[final[order]][:wanted]
-        scores = match.scores[ranked] if match is not None else np.zeros(len(ranked), np.float32)
-        return ranked, scores
-    stems = query_stems(" ".join(words or ()))
-    numbers, scores = _by_score(columns, final, match, max(wanted, RERANK_WINDOW if stems else 0))
-    if stems:
-        window = min(RERANK_WINDOW, len(numbers))
-        fresh = freshness(columns.published, numbers[:window], NO_DATE)
-        tiers = match.tiers[numbers[:window]] if match.tiers is not None else None
-        head, head_scores = rerank(
-            numbers[:window],
-            scores[:window],
-            stems,
-            snapshot.evaluator.phrase_documents,
-            fresh,
-            tiers,
-        )
-        numbers = np.concatenate([head, numbers[window:]])
-        scores = np.concatenate([head_scores, scores[window:]])
-    return numbers[:wanted], scores[:wanted]
-
-
-def _by_score(
-    columns: Any, final: Mask, match: Match, wanted: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Return the best `wanted` of `final` by tier then score, newest first among equals."""
-    candidates = np.flatnonzero(final)
-    scores = match.scores[candidates]
-    # Tiers (documents holding every word of a relaxed search) rank first: fold them
-    # into the key the selection uses, above any score.
-    tiers = match.tiers[candidates] if match.tiers is not None else None
-    key = scores if tiers is None else tiers * (float(scores.max(initial=0)) + 1.0) + scores
-    if len(candidates) > wanted:
-        # Keep everything tied with the wanted-th key, so ties are broken below, not here.
-        threshold = np.partition(key, len(key) - wanted)[len(key) - wanted]
-        keep = key >= threshold
-        candidates, scores, key = candidates[keep], scores[keep], key[keep]
-    published = columns.published[candidates]
-    order = np.lexsort((candidates, -published, -key))[:wanted]
-    return candidates[order], scores[order]
-
-
 def _did_you_mean(
     snapshot: Snapshot, request: SearchRequest, total: int, f: dict[str, Mask | None]
 ) -> str | None:
@@ -278,54 +212,3 @@ def _did_you_mean(
         return None
     found = int(np.count_nonzero(_combine(match.mask, *f.values())))
     return corrected if found > total else None
-
-
-def suggest_for(snapshot: Snapshot, prefix: str, limit: int) -> list[Suggestion]:
-    """Return completions for what a reader has typed so far, most useful first.
-
-    Topics and providers whose names start with the text come first (they become
-    filters), then the commonest words completing the last word, then titles."""
-    typed = " ".join(prefix.split())
-    if not typed:
-        return []
-    folded = typed.casefold()
-    found: list[Suggestion] = []
-    columns = snapshot.columns
-    for kind in SUGGESTED:
-        names, counts = columns.keywords[kind].names, snapshot.name_counts[kind]
-        matches = [
-            (int(counts[i]), name)
-            for i, name in enumerate(names)
-            if _starts_a_word(name.casefold(), folded)
-        ]
-        matches.sort(key=lambda item: (-item[0], item[1]))
-        found += [Suggestion(name, kind) for _, name in matches[:3]]
-    head, _, last = typed.rpartition(" ")
-    for word, _count in snapshot.vocabulary.complete(last, limit):
-        text = f"{head} {word}".strip()
-        if text.casefold() != folded or word.casefold() == last.casefold():
-            found.append(Suggestion(text, "query"))
-    found += _title_suggestions(snapshot, typed, limit)
-    unique: dict[tuple[str, str], Suggestion] = {}
-    for suggestion in found:
-        unique.setdefault((suggestion.kind, suggestion.text.casefold()), suggestion)
-    return list(unique.values())[:limit]
-
-
-def _starts_a_word(name: str, typed: str) -> bool:
-    return name.startswith(typed) or f" {typed}" in f" {name}"
-
-
-def _title_suggestions(snapshot: Snapshot, typed: str, limit: int) -> list[Suggestion]:
-    words = [w for w in typed.split() if w.isalnum()]
-    if not words:
-        return []
-    query = " ".join(f"title:{w}" for w in words[:-1]) + f" title:{words[-1]}*"
-    info = Evaluation()
-    try:
-        match = snapshot.evaluator.evaluate(snapshot.parse(query), info)
-    except Exception:  # a completion is a nicety: never fail the keystroke
-        return []
-    numbers, _ = _ranked(snapshot, match.mask, match, "relevance", 3)
-    titles: list[Hit] = [make_hit(snapshot.stored(int(n)), 0.0, ()) for n in numbers]
-    return [Suggestion(hit.title, "title") for hit in titles][:limit]

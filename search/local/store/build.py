@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from tqdm import tqdm
 from whoosh import index as whoosh_index
 
 from search.errors import BuildError, SearchError
@@ -30,10 +27,9 @@ from search.local.store.columns import ARRAYS, NAMES, article_row, write_columns
 from search.local.store.manifest import RECORDS, FileRecord, read_records, write_records
 from search.local.store.schema import PORTER, SNOWBALL
 from search.local.store.stories import STORIES, StoryRow, write_stories
-from search.local.store.vectors import CACHE, EmbeddingCache, embedded_text, write_vectors
+from search.local.store.vectors import embed_generation, embedded_text
 from search.local.store.vocabulary import WORDS, count_words, write_words
-from search.model import Article, ParsedFile, SkippedFile
-from search.results import IndexReport
+from search.model import Article, IndexReport, ParsedFile, SkippedFile
 from search.synonyms import SYNONYMS, Synonyms
 
 # Bump when schema.build_schema() or its terms change: --incremental then builds in full.
@@ -134,7 +130,7 @@ def _build(
         write_records(folder / RECORDS, records)
         texts = _write_columns(folder, merged.documents, from_index=incremental)
         if embeddings:
-            notes.append(_write_embeddings(index_dir, folder, texts, progress))
+            notes.append(embed_generation(index_dir, folder, texts, progress))
         write_words(folder, words)
         (folder / SYNONYMS).write_text(synonyms_text, encoding="utf-8")
         report = IndexReport(
@@ -245,27 +241,6 @@ def _write_columns(folder: Path, documents: list[Article], from_index: bool) -> 
         None if s is None else embedded_text(s.get("title") or "", s.get("excerpt") or "")
         for s in stored
     ]
-
-
-def _write_embeddings(
-    index_dir: Path, folder: Path, texts: list[str | None], progress: bool | None
-) -> str:
-    """Embed the documents' texts (reusing the cache) into the generation; return a note
-    saying how many were embedded."""
-    from search.local.embedder import Embedder  # only builds with embeddings load the model
-
-    embedder = Embedder.load()
-    cache = EmbeddingCache(index_dir / CACHE, embedder.model_id)
-    alive = np.array([t is not None for t in texts], dtype=np.bool_)
-    wanted = [t for t in texts if t is not None]  # a deleted document needs no vector
-    show = progress if progress is not None else sys.stderr.isatty()
-    with tqdm(total=len(wanted), desc="embedding", unit="doc", disable=not show) as bar:
-        found, embedded = cache.vectors(wanted, embedder.embed, bar.update)
-    rows = np.zeros((len(texts), found.shape[1]), np.float16)
-    rows[alive] = found
-    write_vectors(folder, rows, alive)
-    cache.save()
-    return f"embeddings: {embedded} documents embedded, {len(wanted) - embedded} from the cache"
 
 
 def _article_story(article: Article) -> StoryRow:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from tqdm import tqdm
 
 VECTORS = "vectors.npy"
 CACHE = "embeddings"  # folder beside the generations: survives rebuilds
@@ -143,3 +145,24 @@ def _signs(rows: npt.NDArray[np.float16]) -> npt.NDArray[np.uint64]:
     padded = np.zeros((bits.shape[0], words * 8), np.uint8)
     padded[:, : bits.shape[1]] = bits
     return padded.view(np.uint64)
+
+
+def embed_generation(
+    index_dir: Path, folder: Path, texts: list[str | None], progress: bool | None
+) -> str:
+    """Embed the documents' texts (reusing the cache) into the generation; return a note
+    saying how many were embedded."""
+    from search.local.embedder import Embedder  # only builds with embeddings load the model
+
+    embedder = Embedder.load()
+    cache = EmbeddingCache(index_dir / CACHE, embedder.model_id)
+    alive = np.array([t is not None for t in texts], dtype=np.bool_)
+    wanted = [t for t in texts if t is not None]  # a deleted document needs no vector
+    show = progress if progress is not None else sys.stderr.isatty()
+    with tqdm(total=len(wanted), desc="embedding", unit="doc", disable=not show) as bar:
+        found, embedded = cache.vectors(wanted, embedder.embed, bar.update)
+    rows = np.zeros((len(texts), found.shape[1]), np.float16)
+    rows[alive] = found
+    write_vectors(folder, rows, alive)
+    cache.save()
+    return f"embeddings: {embedded} documents embedded, {len(wanted) - embedded} from the cache"
