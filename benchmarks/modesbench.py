@@ -11,15 +11,21 @@ bound) and the process's resident memory.
 
 from __future__ import annotations
 
-import argparse
-import json
-import resource
-import time
-from pathlib import Path
+import os
 
-from benchmarks.querylog import query_log
-from search.local import LocalBackend
-from search.request import SearchRequest
+# As `search serve` does: one BLAS thread (query embeddings are small matrix products).
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from benchmarks.querylog import query_log  # noqa: E402
+from search.local import LocalBackend  # noqa: E402
+from search.request import SearchRequest  # noqa: E402
 
 CONFIGS = {
     "keyword all": {"match": "all", "mode": "keyword"},

@@ -1,4 +1,4 @@
-"""Real servers and a real browser for the page tests (tests/test_page.py).
+"""Real servers and a real browser for the page tests (tests/test_page_*.py).
 
 The server is the installed `search serve` console script on a free loopback port; the
 browser is Debian's Chromium driven by Playwright. Nothing is mocked except the

@@ -3,7 +3,9 @@ in process over an index of the corpus, and tiny literal indexes for the engine.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,8 +13,15 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    import subprocess
+
     from api_contract import BuiltIndex
+    from browser_support import Server, Tab
+    from page_support import Chromium, TabFactory
     from starlette.testclient import TestClient
+
+    from benchmarks.judgments import Query
+    from search.model import Article
 
 ROOT = Path(__file__).resolve().parent.parent
 # The shared corpus sits beside the repository (../shared/corpus); SEARCH_CORPUS overrides.
@@ -137,3 +146,116 @@ def two_segment_generation(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from engine_support import build_two_segments
 
     return build_two_segments(tmp_path_factory.mktemp("two-segments"))
+
+
+# --- builds of small seed folders (tests/test_indexer_*.py, tests/indexer_support.py) ------
+
+
+@pytest.fixture
+def literal_seeds(write_seed: WriteSeed, seeds_dir: Path) -> Path:
+    """Return a seeds folder with related items, duplicates, a warning and a bad file
+    (indexer_support.write_literal_seeds)."""
+    from indexer_support import write_literal_seeds
+
+    write_literal_seeds(write_seed)
+    return seeds_dir
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    """Return an index folder that does not exist yet (a module may define its own)."""
+    return tmp_path / "index"
+
+
+# --- processes that must not outlive a test (tests/test_crash_*.py, tests/crash_support.py)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Collect started processes; kill any still running (and their groups) at teardown."""
+    from crash_support import group_members
+
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        for member in group_members(proc.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(member, signal.SIGKILL)
+
+
+# --- the relevance judgments over the shared corpus (tests/test_relevance_*.py) ----------
+
+
+@pytest.fixture(scope="session")
+def documents(corpus_dir: Path) -> list[Article]:
+    """Return the shared corpus's documents as the judgments see them, once per session
+    (read-only)."""
+    from benchmarks.judgments import load_documents
+
+    return load_documents(corpus_dir)
+
+
+@pytest.fixture(scope="session")
+def queries(documents: list[Article]) -> list[Query]:
+    """Return the judged queries over `documents`, once per session (read-only)."""
+    from benchmarks.judgments import load_queries
+
+    return load_queries(documents)
+
+
+# --- the search page in a real browser (tests/test_page_*.py, tests/page_support.py) -------
+
+
+@pytest.fixture(scope="session")
+def page_server(
+    corpus_index: BuiltIndex, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """Serve `corpus_index` with `search serve` on a free port, once per session for every
+    page module (read-only: the page tests only read it; one that needs other documents
+    runs a server of its own)."""
+    from browser_support import running_server
+
+    log = tmp_path_factory.mktemp("page") / "server.log"
+    with running_server(corpus_index.folder, log) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Chromium]:
+    """Return Debian's Chromium for one module, launched at its first tab. Per module, not
+    per session: while Playwright's sync API is started, asyncio.run() fails in the same
+    thread ("cannot be called from a running event loop"), and other modules use it."""
+    from page_support import Chromium
+
+    holder = Chromium()
+    try:
+        yield holder
+    finally:
+        holder.close()
+
+
+@pytest.fixture
+def tabs(
+    chromium: Chromium, page_server: Server, request: pytest.FixtureRequest
+) -> Iterator[TabFactory]:
+    """Return a function opening fresh contexts (closed after the test)."""
+    from browser_support import open_tab
+    from page_support import OPENED
+
+    mine: list[Tab] = []
+
+    def new(base: str | None = None, *, checked: bool = True, **options: Any) -> Tab:
+        """Open a tab; `checked=False` keeps its errors out of test_page_tour.py (a test
+        that provokes a known bug checks its own)."""
+        tab = open_tab(chromium.get(), base or page_server.base, **options)
+        mine.append(tab)
+        if checked:
+            OPENED.append((request.node.name, tab))
+        return tab
+
+    yield new
+    for tab in mine:
+        tab.context.close()

@@ -1,6 +1,6 @@
 """The server-rendered search page (/), in process: the same hits as the API, working
 links, friendly error pages, and escaping of reflected queries and document markup.
-The page in a real browser is tests/test_page.py."""
+The page in a real browser is tests/test_page_*.py."""
 
 from __future__ import annotations
 

@@ -38,9 +38,11 @@ def fork_map(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[
         read_end, write_end = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
             os.close(read_end)
+            _die_with_parent(parent)
             _run_child(function, part, write_end)
         os.close(write_end)
         children.append((pid, read_end))
@@ -63,13 +65,16 @@ def fork_map(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[
     return results
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent dies (best effort elsewhere)."""
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (best effort elsewhere);
+    exit at once if the parent already died between fork() and the request."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: the workers' own parent checks remain
         pass
+    if not parent_alive(parent):  # killed in the gap: the request above came too late
+        os._exit(1)
 
 
 def _describe(status: int) -> str:
@@ -79,7 +84,6 @@ def _describe(status: int) -> str:
 
 
 def _run_child(function: Callable[[Part], Result], part: Part, pipe: int) -> None:
-    _die_with_parent()
     status = 0
     payload: tuple[bool, object] = (False, "worker process was interrupted")
     try:

@@ -129,10 +129,13 @@ class Vectors:
         if not len(candidates):
             return candidates, np.zeros(0, np.float32)
         if len(candidates) > EXACT_POOL:
+            # Differing sign bits over every row at once (no gather), the excluded ones
+            # pushed to the end; then the pool is compared exactly.
             query_signs = _signs(query[None, :].astype(np.float16))[0]
-            differ = np.bitwise_count(self.signs[candidates] ^ query_signs).sum(axis=1)
+            differ = np.bitwise_count(self.signs ^ query_signs).sum(axis=1, dtype=np.uint16)
+            differ[~within] = np.iinfo(np.uint16).max
             pool = np.argpartition(differ, EXACT_POOL)[:EXACT_POOL]
-            candidates = np.sort(candidates[pool])
+            candidates = np.sort(pool[within[pool]])
         similar = self.rows[candidates].astype(np.float32) @ query
         order = np.lexsort((candidates, -similar))[:k]
         return candidates[order], similar[order].astype(np.float32)
