@@ -1,9 +1,9 @@
 """Full-text search for news archives: seed files in, ranked faceted search out.
 
-    from search import Settings, SearchRequest, build_index, open_backend
-    build_index(Path("seeds"), Path("index"))
-    backend = open_backend(Settings(index_dir=Path("index")))
-    result = backend.search(SearchRequest(q="facial recognition", filters={"topic": ["AI"]}))
+from search import Settings, SearchRequest, build_index, open_backend
+build_index(Path("seeds"), Path("index"))
+backend = open_backend(Settings(index_dir=Path("index")))
+result = backend.search(SearchRequest(q="facial recognition", filters={"topic": ["AI"]}))
 """
 
 from search.backend import Backend, build_index, open_backend

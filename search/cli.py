@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -14,9 +15,10 @@ from search import __version__
 from search.backend import build_index, open_backend
 from search.config import DEFAULT_INDEX, DEFAULT_SEEDS, Settings
 from search.errors import BadQuery, IndexMissing, SearchError
+from search.export import ExportPlan, write_file
 from search.facets import FILTER_PARAMS, KEYWORD_FACETS
 from search.model import IndexReport
-from search.params import search_request
+from search.params import EXPORT_FORMATS, search_request
 from search.request import MATCHES, MODES, SORTS
 from search.results import SearchResult
 
@@ -215,6 +217,64 @@ def format_result(result: SearchResult) -> str:
     return "\n".join(lines)
 
 
+@cli.command("export")
+@click.argument("text", default="", required=False)
+@INDEX_OPTION
+@facet_options
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before.")
+@click.option("--sort", type=click.Choice(SORTS), help="Default: relevance, or newest for no TEXT.")
+@click.option("--group", type=click.Choice(["story", "none"]), help="story: one row per story.")
+@click.option("--like", metavar="ID", help="Documents like this one (instead of TEXT).")
+@click.option("--match", type=click.Choice(MATCHES), help="all, most (default) or any word.")
+@click.option("--mode", type=click.Choice(MODES), help="keyword, hybrid or semantic.")
+@click.option("--format", "export_format", type=click.Choice(EXPORT_FORMATS), default="csv")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)."
+)
+def export_command(
+    text: str,
+    index_dir: Path,
+    date_from: str | None,
+    date_to: str | None,
+    sort: str | None,
+    group: str | None,
+    like: str | None,
+    match: str | None,
+    mode: str | None,
+    export_format: str,
+    output: Path | None,
+    **facet_values: tuple[str, ...],
+) -> None:
+    """Write every document the search matches (up to 10,000) as CSV or JSON lines."""
+    filters = {name.removeprefix("facet_"): values for name, values in facet_values.items()}
+    try:
+        request = search_request(
+            text, filters, date_from, date_to, sort, None, None, group, like, match, mode
+        )
+    except BadQuery as exc:
+        hint = "TEXT" if exc.param in (None, "q") else f"--{exc.param.replace('_', '-')}"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+    engine = open_backend(Settings(index_dir=index_dir))
+    try:
+        plan = ExportPlan.start(engine.search, request)
+        chunks = plan.chunks(engine.search, export_format)
+        if output:
+            write_file(output, chunks)
+        else:
+            sys.stdout.buffer.writelines(chunks)
+    except IndexMissing:
+        raise click.ClickException(
+            f"no search index in {index_dir}: run `search rebuild-index` to build one"
+        ) from None
+    except SearchError as exc:  # a timeout, or a new generation midway (search.export)
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.close()
+    if plan.truncated:
+        click.echo(f"cut at {plan.limit:,} rows of {plan.first.total:,}", err=True)
+
+
 @cli.command()
 @INDEX_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
@@ -265,6 +325,11 @@ def serve(index_dir: Path, host: str, port: int, workers: int, cors: tuple[str, 
 
     # Workers build their own app from the environment (uvicorn's factory mode).
     os.environ["SEARCH_INDEX"] = str(index_dir.resolve())
+    # One BLAS thread per worker: a query's embedding is a few small matrix products,
+    # where a second thread only waits for a core (10x slower on a busy 2-core machine:
+    # docs/BENCHMARKS.md). Set before NumPy loads, which the core never imports.
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
     if cors:
         os.environ["SEARCH_CORS_ORIGINS"] = ",".join(cors)
     backend = open_backend(Settings(index_dir=index_dir))

@@ -10,6 +10,7 @@ HTTP statuses, so neither imports the other::
     ├── IndexMissing (503)      no index generation has been published yet
     ├── DocumentNotFound (404)  no document has the requested id
     ├── SearchTimeout (503)     one search ran past its time limit and was stopped
+    ├── ExportInterrupted (503) a new generation was published while an export was sent
     └── BadQuery (400)          a request parameter is unusable (names the parameter)
 """
 
@@ -91,3 +92,16 @@ class SearchTimeout(SearchError):
             "try fewer wildcard or fuzzy terms"
         )
         self.param = "q"
+
+
+class ExportInterrupted(SearchError):
+    """A new index generation was published while an export was being sent."""
+
+    status_code = 503
+    code = "index_changed"
+
+    def __init__(self, started: str, now: str, rows: int) -> None:
+        super().__init__(
+            f"the index changed during the export (generation {started} to {now}) after "
+            f"{rows} rows; the export was stopped: run it again"
+        )

@@ -13,7 +13,8 @@ from api_contract import BuiltIndex
 from click.testing import CliRunner
 
 from search.cli import cli
-from search.export import ExportInterrupted, write_file
+from search.errors import ExportInterrupted
+from search.export import write_file
 
 
 def test_cli_export_writes_what_the_api_sends(

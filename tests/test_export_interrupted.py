@@ -15,7 +15,7 @@ from starlette.types import Message
 from test_export import read_csv
 
 from search.backend import Backend
-from search.export import ExportInterrupted
+from search.errors import ExportInterrupted
 from search.request import SearchRequest
 from search.results import SearchResult
 from search.web import export as web_export

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from search.backend import open_backend
 from search.config import Settings
 from search.errors import SearchError
-from search.web import api, pages
+from search.web import api, export, feed, pages
 from search.web.answers import Answers
 from search.web.openapi import openapi_document
 
@@ -134,6 +134,8 @@ ROUTES = [
     Route("/api/search", api.search_api, name="search_api"),
     Route("/api/suggest", api.suggest_api, name="suggest_api"),
     Route("/api/documents/{doc_id}", api.document_api, name="document_api"),
+    Route("/api/export", export.export_api, name="export_api"),
+    Route("/feed.atom", feed.feed_atom, name="feed"),
     Route("/healthz", api.healthz, name="healthz"),
     Route("/openapi.json", openapi, name="openapi"),
     Mount("/static", app=StaticFiles(directory=STATIC), name="static"),

@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 
 from search import __version__, params
+from search.export import CSV_COLUMNS, EXPORT_LIMIT, MEDIA_TYPES
 from search.params import Param
 from search.web.schemas import answer_schemas
 
@@ -105,6 +106,35 @@ CACHED = {
     **GENERATION,
 }
 
+LAST_MODIFIED = {
+    "Last-Modified": {
+        "schema": {"type": "string"},
+        "description": "The newest entry's publication time, or when the index was built.",
+    }
+}
+EXPORTED = {
+    **GENERATION,
+    "X-Export-Limit": {
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        "required": True,
+        "description": f"The most rows an export has: {EXPORT_LIMIT}.",
+    },
+    "X-Export-Rows": {
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        "required": True,
+        "description": "The rows that follow (fewer only if the export is interrupted).",
+    },
+    "X-Export-Truncated": {
+        "schema": {"type": "string", "enum": ["true"]},
+        "description": "Present when the search matches more documents than the limit.",
+    },
+    "Content-Disposition": {
+        "schema": {"type": "string"},
+        "required": True,
+        "description": 'attachment; filename="search-export.csv" (or .jsonl)',
+    },
+}
+
 
 @cache
 def openapi_document() -> dict[str, Any]:
@@ -171,6 +201,53 @@ def openapi_document() -> dict[str, Any]:
                         "304": {"description": "Not modified"},
                         "400": _error("Query parameters are not accepted here"),
                         "404": _error("No document has this id"),
+                        "414": TOO_LONG,
+                        "503": UNAVAILABLE,
+                    },
+                }
+            },
+            "/feed.atom": {
+                "get": {
+                    "operationId": "feed",
+                    "summary": "The newest documents of a search, as an Atom 1.0 feed",
+                    "description": "Takes /api/search's parameters, as strictly; always newest "
+                    "first. Conditional GET: If-None-Match, or If-Modified-Since.",
+                    "parameters": _params(params.FEED_PARAMETERS),
+                    "responses": {
+                        "200": {
+                            "description": "The feed: one entry per hit",
+                            "headers": {**CACHED, **LAST_MODIFIED},
+                            "content": {"application/atom+xml": {"schema": {"type": "string"}}},
+                        },
+                        "304": {"description": "Not modified (If-None-Match, If-Modified-Since)"},
+                        "400": _error("A parameter is unusable; error.param names it"),
+                        "414": PAGE_TOO_LONG,
+                        "503": UNAVAILABLE,
+                    },
+                }
+            },
+            "/api/export": {
+                "get": {
+                    "operationId": "export",
+                    "summary": "Every document a search matches, as CSV or JSON lines",
+                    "description": f"Streams up to {EXPORT_LIMIT:,} rows (X-Export-Limit), in "
+                    "the search's order, all from one index generation; past the limit it is "
+                    "cut (X-Export-Truncated). CSV columns: "
+                    f"{', '.join(CSV_COLUMNS)}. A JSON line is a hit without highlights, "
+                    "image and story. If a new index generation is published meanwhile, the "
+                    "body ends early without its last chunk (an incomplete download): run "
+                    "the export again.",
+                    "parameters": _params(params.EXPORT_PARAMETERS),
+                    "responses": {
+                        "200": {
+                            "description": "The rows, streamed",
+                            "headers": EXPORTED,
+                            "content": {
+                                media.split(";")[0]: {"schema": {"type": "string"}}
+                                for media in MEDIA_TYPES.values()
+                            },
+                        },
+                        "400": _error("A parameter is unusable; error.param names it"),
                         "414": TOO_LONG,
                         "503": UNAVAILABLE,
                     },
