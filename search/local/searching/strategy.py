@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from whoosh import query as wq
 
 from search.local.searching.matching import Evaluation, Match
-from search.local.searching.plain_text import Plan, plan
+from search.local.searching.plain_text import Plan
 from search.local.searching.snapshot import Snapshot
 from search.results import Matching
 
@@ -43,32 +44,43 @@ def text_match(snapshot: Snapshot, text: str, strategy: str, info: Evaluation) -
     """Return the match of `text` under `strategy`."""
     if not text.strip():
         return TextMatch(None, None, [])
-    planned = plan(snapshot, text, snapshot.synonyms)
+    planned = snapshot.plan(text)
     if planned is None:  # explicit syntax: the parser's strict reading
         return TextMatch(snapshot.evaluator.evaluate(snapshot.parse(text), info), None, [text])
     return _by_slots(snapshot, planned, strategy, info)
 
 
 def _by_slots(snapshot: Snapshot, planned: Plan, strategy: str, info: Evaluation) -> TextMatch:
+    words = len(planned.slots)
+    said = [w for label in planned.labels for w in label.split()]
+    evaluator = snapshot.evaluator
+    if strategy != "any":
+        # The common case costs what an AND costs: every word required, and (for most)
+        # enough documents hold them all that nothing relaxes.
+        strict = evaluator.evaluate(planned.slots[0] if words == 1 else wq.And(planned.slots), info)
+        if strategy == "all" or words == 1 or _enough(strict.mask):
+            matching = Matching(strategy, words, words, planned.synonyms, planned.dropped)
+            return TextMatch(strict, matching, said)
     size = snapshot.columns.size
     held = np.zeros(size, np.int16)
     scores = np.zeros(size, np.float32)
     for slot in planned.slots:  # summed in slot order, as an AND of them would
         info.check()
-        found = snapshot.evaluator.evaluate(slot, info)
+        found = evaluator.evaluate(slot, info)
         held += found.mask
         scores += found.scores
-    words = len(planned.slots)
     alive = snapshot.columns.alive
-    required = {"all": words, "any": 1}.get(strategy) or _relaxed(held, alive, words)
+    required = 1 if strategy == "any" else _relaxed(held, alive, words)
     mask = held >= required
     scores[~mask] = 0
     tiers = (held == words).astype(np.int8) if required < words else None
-    matching = Matching(
-        strategy, words, required, [(s, a) for s, a in planned.synonyms], planned.dropped
-    )
-    said = [w for label in planned.labels for w in label.split()]
+    matching = Matching(strategy, words, required, planned.synonyms, planned.dropped)
     return TextMatch(Match(mask, scores, tiers), matching, said)
+
+
+def _enough(mask: Mask) -> bool:
+    """Return True when at least RELAX_BELOW documents hold every word."""
+    return int(np.count_nonzero(mask)) >= RELAX_BELOW
 
 
 def _relaxed(held: npt.NDArray[np.int16], filtered: Mask, words: int) -> int:
