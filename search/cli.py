@@ -19,7 +19,7 @@ from search.export import ExportPlan, write_file
 from search.facets import FILTER_PARAMS, KEYWORD_FACETS
 from search.model import IndexReport
 from search.params import EXPORT_FORMATS, search_request
-from search.request import MATCHES, MODES, SORTS
+from search.request import MATCHES, MODES, SORTS, SearchRequest
 from search.results import SearchResult
 
 SEEDS_OPTION = click.option(
@@ -132,6 +132,26 @@ def facet_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+def _request(facet_values: dict[str, tuple[str, ...]], *values: str | None) -> SearchRequest:
+    """Return the SearchRequest of a command's options (the keyword facets' values from
+    facet_options, the rest as search_request takes them); a bad one is a usage error
+    naming its option."""
+    filters = {name.removeprefix("facet_"): v for name, v in facet_values.items()}
+    text, *rest = values
+    try:
+        return search_request(text, filters, *rest)
+    except BadQuery as exc:
+        hint = "TEXT" if exc.param in (None, "q") else f"--{exc.param.replace('_', '-')}"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+def _no_index(index_dir: Path) -> click.ClickException:
+    """Return the error every command gives when there is no index yet."""
+    return click.ClickException(
+        f"no search index in {index_dir}: run `search rebuild-index` to build one"
+    )
+
+
 @cli.command()
 @click.argument("text", default="", required=False)
 @INDEX_OPTION
@@ -162,21 +182,14 @@ def query(
     **facet_values: tuple[str, ...],
 ) -> None:
     """Search the index (an empty TEXT browses everything, newest first)."""
-    filters = {name.removeprefix("facet_"): values for name, values in facet_values.items()}
-    try:
-        request = search_request(
-            text, filters, date_from, date_to, sort, page, per_page, group, like, match, mode
-        )
-    except BadQuery as exc:
-        hint = "TEXT" if exc.param in (None, "q") else f"--{exc.param.replace('_', '-')}"
-        raise click.BadParameter(str(exc), param_hint=hint) from None
+    request = _request(
+        facet_values, text, date_from, date_to, sort, page, per_page, group, like, match, mode
+    )
     engine = open_backend(Settings(index_dir=index_dir))
     try:
         result = engine.search(request)
     except IndexMissing:
-        raise click.ClickException(
-            f"no search index in {index_dir}: run `search rebuild-index` to build one"
-        ) from None
+        raise _no_index(index_dir) from None
     except SearchError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -247,14 +260,9 @@ def export_command(
     **facet_values: tuple[str, ...],
 ) -> None:
     """Write every document the search matches (up to 10,000) as CSV or JSON lines."""
-    filters = {name.removeprefix("facet_"): values for name, values in facet_values.items()}
-    try:
-        request = search_request(
-            text, filters, date_from, date_to, sort, None, None, group, like, match, mode
-        )
-    except BadQuery as exc:
-        hint = "TEXT" if exc.param in (None, "q") else f"--{exc.param.replace('_', '-')}"
-        raise click.BadParameter(str(exc), param_hint=hint) from None
+    request = _request(
+        facet_values, text, date_from, date_to, sort, None, None, group, like, match, mode
+    )
     engine = open_backend(Settings(index_dir=index_dir))
     try:
         plan = ExportPlan.start(engine.search, request)
@@ -264,9 +272,7 @@ def export_command(
         else:
             sys.stdout.buffer.writelines(chunks)
     except IndexMissing:
-        raise click.ClickException(
-            f"no search index in {index_dir}: run `search rebuild-index` to build one"
-        ) from None
+        raise _no_index(index_dir) from None
     except SearchError as exc:  # a timeout, or a new generation midway (search.export)
         raise click.ClickException(str(exc)) from None
     finally:
@@ -284,9 +290,7 @@ def stats(index_dir: Path, as_json: bool) -> None:
     try:
         meta = backend.stats()
     except IndexMissing:
-        raise click.ClickException(
-            f"no search index in {index_dir}: run `search rebuild-index` to build one"
-        ) from None
+        raise _no_index(index_dir) from None
     finally:
         backend.close()
     if as_json:

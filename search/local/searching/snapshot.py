@@ -126,6 +126,7 @@ class Snapshot:
             if column.doc is not None:
                 column.sets  # noqa: B018
         self.stories  # noqa: B018 (the page groups by story: load them before it asks)
+        self.vectors  # noqa: B018 (their sign bits take a pass over every row: not per request)
         return self.postings.warm(terms(), WARM_MIN_DOCS, WARM_BUDGET, stop)
 
     @property
