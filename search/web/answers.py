@@ -60,7 +60,3 @@ class Answers:
             if len(self._kept) > self.size:
                 self._kept.popitem(last=False)
         return answer
-
-    def clear(self) -> None:
-        """Forget every answer."""
-        self._kept.clear()
