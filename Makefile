@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install demo test lint typecheck pytest smoke bench clean
+.PHONY: install demo test lint typecheck pytest smoke bench clean opensearch opensearch-cluster
 
 $(STAMP): pyproject.toml .ci/semantic-requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,3 +46,12 @@ bench: install
 
 clean:
 	rm -rf index/g-* index/CURRENT index/.lock .pytest_cache .mypy_cache .ruff_cache
+
+# A development OpenSearch (jars from Maven Central, see .ci/opensearch/launch.py): one node
+# on http://127.0.0.1:9200, or three on 9200-9202; Ctrl-C stops. For trying the opensearch
+# backend and for tests; point production at your own cluster.
+opensearch: install
+	$(BIN)/python .ci/opensearch/launch.py start --nodes 1 --port 9200
+
+opensearch-cluster: install
+	$(BIN)/python .ci/opensearch/launch.py start --nodes 3 --port 9200
