@@ -120,6 +120,17 @@ def format_report(report: IndexReport) -> str:
     return "\n".join(lines)
 
 
+def date_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add --from and --to: a date, or relative to now as the API takes them."""
+    said = "YYYY-MM-DD, now or now-<N><h|d|w|M|y> (now-7d: the past week)"
+    command = click.option(
+        "--to", "date_to", metavar="DATE", help=f"Published on or before: {said}."
+    )(command)
+    return click.option(
+        "--from", "date_from", metavar="DATE", help=f"Published on or after: {said}."
+    )(command)
+
+
 def facet_options(command: Callable[..., None]) -> Callable[..., None]:
     """Add a repeatable --NAME option for every keyword facet of the registry."""
     for facet in reversed(KEYWORD_FACETS):
@@ -156,8 +167,7 @@ def _no_index(index_dir: Path) -> click.ClickException:
 @click.argument("text", default="", required=False)
 @INDEX_OPTION
 @facet_options
-@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after.")
-@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before.")
+@date_options
 @click.option("--sort", type=click.Choice(SORTS), help="Default: relevance, or newest for no TEXT.")
 @click.option("--page", default="1", show_default=True)
 @click.option("--per-page", default="10", show_default=True)
@@ -234,8 +244,7 @@ def format_result(result: SearchResult) -> str:
 @click.argument("text", default="", required=False)
 @INDEX_OPTION
 @facet_options
-@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after.")
-@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before.")
+@date_options
 @click.option("--sort", type=click.Choice(SORTS), help="Default: relevance, or newest for no TEXT.")
 @click.option("--group", type=click.Choice(["story", "none"]), help="story: one row per story.")
 @click.option("--like", metavar="ID", help="Documents like this one (instead of TEXT).")

@@ -15,9 +15,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from search.date_math import (
+    MAX_AMOUNT,
+    RELATIVE_PATTERN,
+    DateMathError,
+    is_relative,
+    resolve,
+    utc_minute,
+)
 from search.errors import BadQuery
 from search.facets import FILTER_PARAMS, KEYWORD_FACETS
 from search.request import MATCHES, MODES, SORTS, SearchRequest
@@ -50,19 +58,42 @@ def parse_int(value: str | None, param: str, default: int, low: int, high: int) 
     return number
 
 
-def parse_date(value: str | None, param: str) -> date | None:
-    """Return a YYYY-MM-DD calendar date, or raise BadQuery naming `param`."""
+def parse_date(value: str | None, param: str, now: datetime | None = None) -> date | None:
+    """Return a YYYY-MM-DD calendar date, or for a relative value (now, now-7d) the naive
+    UTC instant it names at `now` (default: the current minute); raise BadQuery naming
+    `param`. A date means the whole day; an instant, that minute."""
     if value is None or value.strip(BLANKS) == "":
         return None
     text = value.strip(BLANKS)
+    if is_relative(text):
+        try:
+            return resolve(text, utc_minute(now))
+        except DateMathError as error:
+            raise BadQuery(f"{param} {text[:40]!r}: {error}", param=param) from None
     try:
         if not _DATE.fullmatch(text):
             raise ValueError
         return date.fromisoformat(text)
     except ValueError:
         raise BadQuery(
-            f"{param} must be a date as YYYY-MM-DD, not {value[:40]!r}", param=param
+            f"{param} must be a date as YYYY-MM-DD or a relative date such as now-7d, "
+            f"not {value[:40]!r}",
+            param=param,
         ) from None
+
+
+def _relative(value: str | None) -> str | None:
+    """Return `value` as given when it is a relative date (for the answer's echo)."""
+    text = (value or "").strip(BLANKS)
+    return text if is_relative(text) else None
+
+
+def _bound_minute(day: date, end: bool) -> datetime:
+    """Return the first minute a `from` bound covers, or the last one a `to` covers."""
+    if isinstance(day, datetime):
+        return day
+    start = datetime(day.year, day.month, day.day)
+    return start + timedelta(days=1, minutes=-1) if end else start
 
 
 def _values(values: Sequence[str], param: str) -> tuple[str, ...]:
@@ -93,11 +124,13 @@ def search_request(
     mode: str | None = None,
     *,
     group_by_default: bool = False,
+    now: datetime | None = None,
 ) -> SearchRequest:
     """Return the SearchRequest for raw parameter values; raise BadQuery naming a bad one.
 
     `group` is "story" (one hit per story) or "none"; absent, `group_by_default` says.
-    `like` is a document id: search for documents like it (not combinable with `q`)."""
+    `like` is a document id: search for documents like it (not combinable with `q`).
+    Relative dates (from=now-7d) are resolved at `now` (default: the current minute)."""
     raw = q or ""
     if len(raw) > MAX_QUERY_CHARS:  # as sent: trailing spaces count, as the OpenAPI says
         raise BadQuery(
@@ -116,9 +149,12 @@ def search_request(
             "narrow the search instead",
             param="page",
         )
-    start, end = parse_date(date_from, "from"), parse_date(date_to, "to")
-    if start and end and start > end:
-        raise BadQuery(f"from ({start}) is after to ({end})", param="from")
+    now = utc_minute(now)  # one instant for both bounds
+    start, end = parse_date(date_from, "from", now), parse_date(date_to, "to", now)
+    if start and end and _bound_minute(start, end=False) > _bound_minute(end, end=True):
+        said = f"{(date_from or '').strip(BLANKS)} = {start}" if _relative(date_from) else start
+        until = f"{(date_to or '').strip(BLANKS)} = {end}" if _relative(date_to) else end
+        raise BadQuery(f"from ({said}) is after to ({until})", param="from")
     grouping = (group or "").strip(BLANKS) or ("story" if group_by_default else "none")
     if grouping not in GROUPS:
         raise BadQuery(f"group must be story or none, not {grouping[:40]!r}", param="group")
@@ -136,6 +172,7 @@ def search_request(
         filters={name: _values((filters or {}).get(name, ()), name) for name in FILTER_PARAMS},
         date_from=start,
         date_to=end,
+        relative_dates=(_relative(date_from), _relative(date_to)),
         sort=sort,
         page=number,
         per_page=size,
@@ -164,6 +201,7 @@ class Param:
     repeatable: bool = False
 
 
+DATE_SCHEMA = {"type": "string", "pattern": f"^({_DATE.pattern}|{RELATIVE_PATTERN})$"}
 _VALUES = {"type": "array", "items": {"type": "string", "maxLength": MAX_VALUE_CHARS}}
 SEARCH_PARAMETERS: tuple[Param, ...] = (
     Param(
@@ -183,13 +221,17 @@ SEARCH_PARAMETERS: tuple[Param, ...] = (
     ),
     Param(
         "from",
-        "Published on or after this UTC date (YYYY-MM-DD).",
-        {"type": "string", "format": "date"},
+        "Published on or after this UTC date (YYYY-MM-DD: from its first minute), or this "
+        f"instant: now, or now-<N><unit> (N 1..{MAX_AMOUNT}; unit h hours, d days, w weeks, "
+        "M months, y years), resolved against the request time in UTC to the minute; "
+        "`filters` echoes the relative form.",
+        DATE_SCHEMA,
     ),
     Param(
         "to",
-        "Published on or before this UTC date (YYYY-MM-DD).",
-        {"type": "string", "format": "date"},
+        "Published on or before this UTC date (YYYY-MM-DD: to its last minute), or this "
+        "instant (now, now-<N><unit>, as for from).",
+        DATE_SCHEMA,
     ),
     Param(
         "sort",
@@ -283,8 +325,9 @@ def _last(params: QueryString, name: str) -> str | None:
     return values[-1] if values else None
 
 
-def parse_search(params: QueryString, strict: bool) -> SearchRequest:
-    """Return the SearchRequest of a query string (strict: the JSON API's rules).
+def parse_search(params: QueryString, strict: bool, now: datetime | None = None) -> SearchRequest:
+    """Return the SearchRequest of a query string (strict: the JSON API's rules), its
+    relative dates resolved at `now` (default: the current minute).
 
     The page groups coverage of one story by default; the API only when asked
     (`group=story`), so its default body stays exactly DESIGN.md 5's."""
@@ -303,6 +346,7 @@ def parse_search(params: QueryString, strict: bool) -> SearchRequest:
         match=_last(params, "match"),
         mode=_last(params, "mode"),
         group_by_default=not strict,
+        now=now,
     )
 
 

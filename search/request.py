@@ -22,8 +22,11 @@ class SearchRequest:
     q: str = ""
     # keyword facet name -> values selected (ORed); compared and hashed through _filter_key
     filters: Mapping[str, Sequence[str]] = field(default_factory=dict, hash=False, compare=False)
+    # A day (whole) or, for a relative value such as now-7d, a naive UTC datetime (that
+    # minute): the resolved range, so cached answers expire as "now" moves.
     date_from: date | None = None
     date_to: date | None = None
+    relative_dates: tuple[str | None, str | None] = (None, None)  # as given, for the echo
     sort: str | None = None  # None: relevance when q is given, else newest
     page: int = 1
     per_page: int = 10

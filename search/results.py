@@ -106,16 +106,20 @@ class Filters:
     values: Annotated[dict[str, list[str]], Doc(keys=FILTER_PARAMS, inline=True)] = field(
         default_factory=dict
     )  # keyword facet -> selected values
-    from_: Annotated[str | None, Doc(json="from", schema=(("format", "date"),))] = None
-    to: Annotated[str | None, doc(format="date")] = None
+    from_: Annotated[str | None, Doc("YYYY-MM-DD, or relative as given (now-7d)", json="from")] = (
+        None
+    )
+    to: Annotated[str | None, doc("YYYY-MM-DD, or relative as given (now)")] = None
 
     @classmethod
     def of(cls, request: SearchRequest) -> Filters:
-        """Return the filters `request` asks for."""
+        """Return the filters `request` asks for; relative dates (now-7d) as given, so
+        links made from them stay relative."""
+        given_from, given_to = request.relative_dates
         return cls(
             {name: list(request.selected(name)) for name in FILTER_PARAMS},
-            request.date_from.isoformat() if request.date_from else None,
-            request.date_to.isoformat() if request.date_to else None,
+            given_from or (request.date_from.isoformat() if request.date_from else None),
+            given_to or (request.date_to.isoformat() if request.date_to else None),
         )
 
     def as_json(self) -> dict[str, object]:
@@ -123,6 +127,53 @@ class Filters:
         (an empty list when none), then `from` and `to`."""
         body: dict[str, object] = {name: self.values.get(name, []) for name in FILTER_PARAMS}
         return {**body, "from": self.from_, "to": self.to}
+
+
+@dataclass(frozen=True)
+class TimelineBucket:
+    """One period of the timeline, its count under the other filters, and the from/to
+    values that select it."""
+
+    key: Annotated[str, doc("YYYY, YYYY-MM or YYYY-MM-DD, by the interval")]
+    label: Annotated[str, doc("For people: 2021, Mar 2021, 5 Mar 2021")]
+    count: Annotated[int, doc(minimum=0)]
+    from_: Annotated[str, Doc("The from value that selects it", json="from")]
+    to: Annotated[str, doc("The to value that selects it")]
+    selected: Annotated[bool, doc("from and to select exactly this period")] = False
+
+    def as_json(self) -> dict[str, object]:
+        """Return one bucket of the `timeline` object."""
+        return {
+            "key": self.key,
+            "label": self.label,
+            "count": self.count,
+            "from": self.from_,
+            "to": self.to,
+            "selected": self.selected,
+        }
+
+
+TIMELINE_INTERVALS = ("day", "month", "year")
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A date histogram whose interval fits the range shown: the date filter's, else
+    the matching documents' (days within 45 days, months within 2 years, else years).
+    Disjunctive like the year and month facets: counted under every filter but the
+    dates, so a bucket counts what selecting it would find."""
+
+    interval: Annotated[str, doc(enum=list(TIMELINE_INTERVALS))]
+    buckets: Annotated[list[TimelineBucket], doc("Chronological; empty periods included")]
+
+    def as_json(self) -> dict[str, object]:
+        """Return the `timeline` object of an answer."""
+        return {"interval": self.interval, "buckets": [b.as_json() for b in self.buckets]}
+
+
+def no_timeline() -> Timeline:
+    """Return the timeline of an answer that counted no facets: no buckets."""
+    return Timeline("year", [])
 
 
 def no_facets() -> dict[str, list[FacetValue]]:
@@ -180,6 +231,7 @@ class SearchResult:
     ]
     filters: Filters
     suggestion: Annotated[str | None, doc("Did you mean: a corrected q.")] = None
+    timeline: Timeline = field(default_factory=no_timeline)
     generation: Annotated[str, NOT_IN_BODY] = ""  # the X-Index-Generation header
     partial: Annotated[bool, NOT_IN_BODY] = False  # X-Search-Partial: an expansion was cut
     documents: Annotated[  # grouped searches: matching documents (total counts stories)
@@ -234,6 +286,7 @@ class SearchResult:
             },
             "filters": self.filters.as_json(),
             "suggestion": self.suggestion,
+            "timeline": self.timeline.as_json(),
         }
         if self.documents is not None:
             body["group"] = {"by": "story", "documents": self.documents}

@@ -202,4 +202,5 @@ SEARCH_KEYS = {
     "facets",
     "filters",
     "suggestion",
+    "timeline",
 }

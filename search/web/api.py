@@ -37,13 +37,19 @@ def answers_of(request: Request) -> Answers:
     return answers
 
 
-def _validators(request: Request, generation: str) -> dict[str, str]:
+def _validators(
+    request: Request, generation: str, search: SearchRequest | None = None
+) -> dict[str, str]:
     """Return the caching headers: an ETag of the generation and the request.
 
     Answers only change when a new generation is published, so a browser or proxy may
-    keep one and revalidate it cheaply."""
+    keep one and revalidate it cheaply; or, for a relative date (from=now-7d), when
+    the minute it resolves to moves on, so the resolved range is part of the tag."""
+    moving = ""
+    if search is not None and any(search.relative_dates):
+        moving = f"\n{search.date_from}\n{search.date_to}"
     tag = hashlib.blake2b(
-        f"{generation}\n{request.url.path}\n{request.url.query}".encode(), digest_size=12
+        f"{generation}\n{request.url.path}\n{request.url.query}{moving}".encode(), digest_size=12
     ).hexdigest()
     return {
         "ETag": f'"{tag}"',
@@ -70,7 +76,7 @@ async def search_api(request: Request) -> Response:
     started = time.perf_counter()
     search_request = parse_search(request.query_params, strict=True)
     answer = await search(request, search_request)
-    headers = _validators(request, answer.result.generation)
+    headers = _validators(request, answer.result.generation, search_request)
     if _fresh(request, headers):
         return Response(status_code=304, headers=headers)
     if answer.result.partial:

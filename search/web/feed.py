@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from search.errors import SearchError
 from search.params import parse_feed
 from search.request import SearchRequest
+from search.results import Filters
 from search.web import api, links
 from search.web.atom import FeedHead, feed_xml, newest, parse_time
 
@@ -50,7 +51,7 @@ async def feed_atom(request: Request) -> Response:
         error = error_body(status, exc.code, str(exc), param)
         return JSONResponse(error, status_code=status, headers={"Cache-Control": "no-store"})
     modified = modified or built
-    headers = api._validators(request, result.generation)  # the API's ETag
+    headers = api._validators(request, result.generation, search_request)  # the API's
     if modified is not None:
         headers["Last-Modified"] = format_datetime(modified.replace(microsecond=0), usegmt=True)
     if _not_modified(request, headers, modified):
@@ -107,6 +108,6 @@ def feed_title(search: SearchRequest, query: str) -> str:
     parts = [said]
     parts += [f"{name}: {', '.join(values)}" for name, values in search.filters.items()]
     if search.date_from or search.date_to:
-        start, end = search.date_from, search.date_to
-        parts.append(f"{start.isoformat() if start else '…'} to {end.isoformat() if end else '…'}")
+        given = Filters.of(search)  # a relative date as asked: "now-7d to …"
+        parts.append(f"{given.from_ or '…'} to {given.to or '…'}")
     return "News search: " + " · ".join(parts)

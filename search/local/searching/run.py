@@ -25,9 +25,10 @@ from search.local.searching.ranking import ranked
 from search.local.searching.semantic import FUSION_DEPTH, fuse, neighbours
 from search.local.searching.snapshot import Snapshot
 from search.local.searching.strategy import text_match
+from search.local.searching.timeline import timeline
 from search.local.store.columns import Columns
 from search.request import SearchRequest
-from search.results import FacetValue, Filters, SearchResult, no_facets
+from search.results import FacetValue, Filters, SearchResult, no_facets, no_timeline
 
 TIME_LIMIT = 3.0  # seconds one search may take before it is stopped (SearchTimeout)
 SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer results than this
@@ -55,6 +56,11 @@ def _filters(snapshot: Snapshot, request: SearchRequest) -> dict[str, Mask | Non
         else None
     )
     return masks
+
+
+def _but(f: dict[str, Mask | None], name: str) -> list[Mask | None]:
+    """Return every filter's mask but `name`'s (a facet counts under the others)."""
+    return [mask for other, mask in f.items() if other != name]
 
 
 def _combine(base: Mask, *masks: Mask | None) -> Mask:
@@ -133,6 +139,10 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
             for n, score in zip(numbers[start:], scores[start:], strict=True)
         ]
     facet_lists = _facets(columns, request, base, f) if request.facets else no_facets()
+    dates = no_timeline()
+    if request.facets:  # disjunctive, as the year and month facets: without the dates
+        undated_filters = _combine(base, *_but(f, "date"))
+        dates = timeline(columns.published[undated_filters], request.date_from, request.date_to)
     suggestion = None
     matched = total if documents is None else documents  # did-you-mean counts documents
     if match is not None and match.tiers is not None:  # relaxed: those holding every word
@@ -151,6 +161,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         facets=facet_lists,
         filters=Filters.of(request),
         suggestion=suggestion,
+        timeline=dates,
         generation=snapshot.name,
         partial=bool(info.capped),
         documents=documents,
@@ -185,7 +196,7 @@ def _facets(
     """Return every facet, each counted without its own filter (disjunctive)."""
 
     def without(name: str) -> Mask:
-        return _combine(base, *(mask for other, mask in f.items() if other != name))
+        return _combine(base, *_but(f, name))
 
     found: dict[str, list[FacetValue]] = {}
     for name, column in columns.keywords.items():

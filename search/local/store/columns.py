@@ -121,6 +121,13 @@ def month_label(code: int) -> str:
     return f"{1970 + code // 12:04d}-{code % 12 + 1:02d}"
 
 
+def _minute(bound: date) -> int:
+    """Return the minute stamp of a datetime, or of midnight UTC starting a date."""
+    if isinstance(bound, datetime):
+        return int((bound - EPOCH).total_seconds() // 60)
+    return minutes_of(bound)
+
+
 def minutes_of(day: date) -> int:
     """Return the minute stamp of midnight UTC at the start of `day`."""
     return int((datetime(day.year, day.month, day.day) - EPOCH).total_seconds() // 60)
@@ -303,16 +310,19 @@ class Columns:
 
     def date_mask(self, start: date | None, end: date | None) -> BoolArray:
         """Return the (cached) mask of dated documents published on days start..end
-        (inclusive)."""
+        (inclusive); a datetime bound (a relative date, resolved) is that minute."""
+        # The first minute in and the first one after, open ends at the extremes, name
+        # the period for the cache.
+        bounds = (
+            NO_DATE if start is None else _minute(start),
+            np.iinfo(np.int64).max
+            if end is None
+            else _minute(end) + (1 if isinstance(end, datetime) else 24 * 60),
+        )
 
         def build(bounds: tuple[int, ...]) -> BoolArray:
+            low, high = bounds
             mask: BoolArray = np.not_equal(self.published, NO_DATE)
-            if start is not None:
-                mask &= self.published >= minutes_of(start)
-            if end is not None:
-                mask &= self.published < minutes_of(end) + 24 * 60
-            return mask
+            return mask & (self.published >= low) & (self.published < high)
 
-        # The ordinals, with -1 for an open end, name the period for the cache.
-        bounds = (start.toordinal() if start else -1, end.toordinal() if end else -1)
         return self._cached_mask(" date", bounds, build)
