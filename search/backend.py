@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from search.config import Settings
+from search.config import BACKENDS, Settings
+from search.errors import BuildError, SearchError
 from search.model import IndexReport
 from search.request import SearchRequest
 from search.results import DocumentDetail, Health, SearchResult, Suggestions
@@ -65,10 +66,21 @@ class Backend(Protocol):
 
 
 def open_backend(settings: Settings) -> Backend:
-    """Return the backend `settings` name, opened on its index."""
+    """Return the backend `settings` name, opened on its index (raises SearchError for
+    an unknown backend or an OpenSearch backend without an address)."""
+    backend: Backend
+    if settings.backend == "opensearch":
+        from search.opensearch import OpenSearchBackend
+        from search.opensearch.connection import Cluster
+
+        cluster = Cluster.from_env(settings.opensearch_url, settings.opensearch_index)
+        backend = OpenSearchBackend.open(cluster)
+        return backend
+    if settings.backend != "local":
+        raise SearchError(f"unknown backend {settings.backend!r} (known: {', '.join(BACKENDS)})")
     from search.local import LocalBackend  # imported here: the core never loads Whoosh itself
 
-    backend: Backend = LocalBackend.open(settings.index_dir)
+    backend = LocalBackend.open(settings.index_dir)
     return backend
 
 
@@ -81,12 +93,29 @@ def build_index(
     progress: bool | None = None,
     synonyms: Path | None = None,
     embeddings: bool = False,
+    settings: Settings | None = None,
 ) -> IndexReport:
     """Build an index from the seed files in `seeds_dir` and publish it; return the report.
 
     `progress`: show a progress bar (None: when standard error is a terminal);
     `synonyms`: the synonyms file the index keeps (None: the default list);
-    `embeddings`: embed every document for semantic and hybrid search."""
+    `embeddings`: embed every document for semantic and hybrid search;
+    `settings`: which backend builds (None or "local": a generation in `index_dir`)."""
+    if settings is not None and settings.backend == "opensearch":
+        from search.opensearch.connection import Cluster
+        from search.opensearch.indexer import build_opensearch
+
+        if embeddings:
+            raise BuildError("--embeddings: the opensearch backend searches by keyword only")
+        cluster = Cluster.from_env(settings.opensearch_url, settings.opensearch_index)
+        return build_opensearch(
+            seeds_dir,
+            cluster,
+            incremental=incremental,
+            strict=strict,
+            progress=progress,
+            synonyms=synonyms,
+        )
     from search.local.store.build import build_index as build_local
 
     return build_local(

@@ -13,7 +13,7 @@ import click
 
 from search import __version__
 from search.backend import build_index, open_backend
-from search.config import DEFAULT_INDEX, DEFAULT_SEEDS, Settings
+from search.config import BACKENDS, DEFAULT_INDEX, DEFAULT_SEEDS, Settings
 from search.errors import BadQuery, IndexMissing, SearchError
 from search.export import ExportPlan, write_file
 from search.facets import FILTER_PARAMS, KEYWORD_FACETS
@@ -39,6 +39,49 @@ INDEX_OPTION = click.option(
     show_default=True,
     help="Index folder (env SEARCH_INDEX).",
 )
+
+
+def backend_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add --backend, --opensearch-url and --opensearch-index (each with its env var)."""
+    command = click.option(
+        "--opensearch-index",
+        envvar="SEARCH_OPENSEARCH_INDEX",
+        default="news",
+        show_default=True,
+        help="OpenSearch alias searched and moved by builds (env SEARCH_OPENSEARCH_INDEX).",
+    )(command)
+    command = click.option(
+        "--opensearch-url",
+        envvar="SEARCH_OPENSEARCH_URL",
+        metavar="URL",
+        help="OpenSearch address(es), comma-separated (env SEARCH_OPENSEARCH_URL); "
+        "credentials only in SEARCH_OPENSEARCH_USER / SEARCH_OPENSEARCH_PASSWORD.",
+    )(command)
+    return click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        envvar="SEARCH_BACKEND",
+        default="local",
+        show_default=True,
+        help="local: Whoosh generations in --index; opensearch: a cluster (env SEARCH_BACKEND).",
+    )(command)
+
+
+def _settings(index_dir: Path, backend: str, url: str | None, alias: str) -> Settings:
+    """Return the settings of a command's backend options; credentials in the URL are
+    refused (command lines are visible to every user of the machine, and in logs)."""
+    if url and "@" in url.split("//", 1)[-1].split("/", 1)[0]:
+        raise click.UsageError(
+            "--opensearch-url must not carry credentials: set SEARCH_OPENSEARCH_USER and "
+            "SEARCH_OPENSEARCH_PASSWORD instead"
+        )
+    if backend == "opensearch" and not url:
+        raise click.UsageError(
+            "--backend opensearch needs --opensearch-url (or SEARCH_OPENSEARCH_URL)"
+        )
+    return Settings(
+        index_dir=index_dir, backend=backend, opensearch_url=url, opensearch_index=alias
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,6 +110,7 @@ def cli() -> None:
     help="Embed documents for semantic and hybrid search (needs the semantic extra).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@backend_options
 def rebuild_index(
     seeds: Path,
     index_dir: Path,
@@ -75,8 +119,12 @@ def rebuild_index(
     synonyms: Path | None,
     embeddings: bool,
     as_json: bool,
+    backend: str,
+    opensearch_url: str | None,
+    opensearch_index: str,
 ) -> None:
     """Build a new index generation from the seed files and switch to it atomically."""
+    settings = _settings(index_dir, backend, opensearch_url, opensearch_index)
     try:
         report = build_index(
             seeds,
@@ -86,6 +134,7 @@ def rebuild_index(
             progress=None,
             synonyms=synonyms,
             embeddings=embeddings,
+            settings=settings,
         )
     except SearchError as exc:
         if as_json:
@@ -176,6 +225,7 @@ def _no_index(index_dir: Path) -> click.ClickException:
 @click.option("--match", type=click.Choice(MATCHES), help="all, most (default) or any word.")
 @click.option("--mode", type=click.Choice(MODES), help="keyword, hybrid or semantic.")
 @click.option("--json", "as_json", is_flag=True, help="Print the /api/search JSON body.")
+@backend_options
 def query(
     text: str,
     index_dir: Path,
@@ -189,13 +239,16 @@ def query(
     match: str | None,
     mode: str | None,
     as_json: bool,
+    backend: str,
+    opensearch_url: str | None,
+    opensearch_index: str,
     **facet_values: tuple[str, ...],
 ) -> None:
     """Search the index (an empty TEXT browses everything, newest first)."""
     request = _request(
         facet_values, text, date_from, date_to, sort, page, per_page, group, like, match, mode
     )
-    engine = open_backend(Settings(index_dir=index_dir))
+    engine = open_backend(_settings(index_dir, backend, opensearch_url, opensearch_index))
     try:
         result = engine.search(request)
     except IndexMissing:
@@ -254,6 +307,7 @@ def format_result(result: SearchResult) -> str:
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)."
 )
+@backend_options
 def export_command(
     text: str,
     index_dir: Path,
@@ -266,13 +320,16 @@ def export_command(
     mode: str | None,
     export_format: str,
     output: Path | None,
+    backend: str,
+    opensearch_url: str | None,
+    opensearch_index: str,
     **facet_values: tuple[str, ...],
 ) -> None:
     """Write every document the search matches (up to 10,000) as CSV or JSON lines."""
     request = _request(
         facet_values, text, date_from, date_to, sort, None, None, group, like, match, mode
     )
-    engine = open_backend(Settings(index_dir=index_dir))
+    engine = open_backend(_settings(index_dir, backend, opensearch_url, opensearch_index))
     try:
         plan = ExportPlan.start(engine.search, request)
         chunks = plan.chunks(engine.search, export_format)
@@ -293,15 +350,20 @@ def export_command(
 @cli.command()
 @INDEX_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-def stats(index_dir: Path, as_json: bool) -> None:
+@backend_options
+def stats(
+    index_dir: Path, as_json: bool, backend: str, opensearch_url: str | None, opensearch_index: str
+) -> None:
     """Show the current generation: documents by kind, when it was built, its size."""
-    backend = open_backend(Settings(index_dir=index_dir))
+    engine = open_backend(_settings(index_dir, backend, opensearch_url, opensearch_index))
     try:
-        meta = backend.stats()
+        meta = engine.stats()
     except IndexMissing:
         raise _no_index(index_dir) from None
+    except SearchError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
-        backend.close()
+        engine.close()
     if as_json:
         click.echo(json.dumps(meta, indent=2))
         return
@@ -328,7 +390,17 @@ def stats(index_dir: Path, as_json: bool) -> None:
     multiple=True,
     help="Allow this origin to call the API from a browser (repeatable; off by default).",
 )
-def serve(index_dir: Path, host: str, port: int, workers: int, cors: tuple[str, ...]) -> None:
+@backend_options
+def serve(
+    index_dir: Path,
+    host: str,
+    port: int,
+    workers: int,
+    cors: tuple[str, ...],
+    backend: str,
+    opensearch_url: str | None,
+    opensearch_index: str,
+) -> None:
     """Serve the search page and the JSON API with uvicorn."""
     import os
 
@@ -345,13 +417,20 @@ def serve(index_dir: Path, host: str, port: int, workers: int, cors: tuple[str, 
         os.environ.setdefault(name, "1")
     if cors:
         os.environ["SEARCH_CORS_ORIGINS"] = ",".join(cors)
-    backend = open_backend(Settings(index_dir=index_dir))
-    missing = backend.generation() is None
-    backend.close()
+    settings = _settings(index_dir, backend, opensearch_url, opensearch_index)
+    os.environ["SEARCH_BACKEND"] = backend
+    os.environ["SEARCH_OPENSEARCH_INDEX"] = opensearch_index
+    if opensearch_url:
+        os.environ["SEARCH_OPENSEARCH_URL"] = opensearch_url
+    try:
+        engine = open_backend(settings)
+    except SearchError as exc:
+        raise click.ClickException(str(exc)) from None
+    missing = engine.generation() is None
+    engine.close()
     if missing:
-        click.echo(
-            f"no index in {index_dir} yet: run `search rebuild-index`; serving 503 until then"
-        )
+        place = f"alias {opensearch_index} on OpenSearch" if backend == "opensearch" else index_dir
+        click.echo(f"no index in {place} yet (or it cannot be reached): serving 503 until then")
     where: dict[str, Any] = {"host": host, "port": port}
     if workers > 1:  # uvicorn's own socket for a pool lacks TCP_NODELAY (search.web.listen)
         try:

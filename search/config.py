@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+BACKENDS = ("local", "opensearch")
 DEFAULT_SEEDS = "seeds"
 DEFAULT_INDEX = "index"
 
@@ -19,6 +20,9 @@ class Settings:
     cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser
     result_cache: bool = True  # keep answers per generation (SEARCH_RESULT_CACHE=0: off)
     search_slots: int = 1  # searches a server worker runs at once (search.web.turns)
+    backend: str = "local"  # "local" (Whoosh generations in index_dir) or "opensearch"
+    opensearch_url: str | None = None  # the cluster (credentials only from the environment)
+    opensearch_index: str | None = None  # the alias searched (default "news")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -31,4 +35,7 @@ class Settings:
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             result_cache=os.environ.get("SEARCH_RESULT_CACHE", "1") != "0",
             search_slots=max(1, int(os.environ.get("SEARCH_SLOTS") or 1)),
+            backend=os.environ.get("SEARCH_BACKEND") or "local",
+            opensearch_url=os.environ.get("SEARCH_OPENSEARCH_URL") or None,
+            opensearch_index=os.environ.get("SEARCH_OPENSEARCH_INDEX") or None,
         )

@@ -10,6 +10,7 @@ HTTP statuses, so neither imports the other::
     ├── IndexMissing (503)      no index generation has been published yet
     ├── DocumentNotFound (404)  no document has the requested id
     ├── SearchTimeout (503)     one search ran past its time limit and was stopped
+    ├── BackendUnavailable (503) the search cluster cannot be reached or cannot answer
     ├── ExportInterrupted (503) a new generation was published while an export was sent
     └── BadQuery (400)          a request parameter is unusable (names the parameter)
 """
@@ -92,6 +93,13 @@ class SearchTimeout(SearchError):
             "try fewer wildcard or fuzzy terms"
         )
         self.param = "q"
+
+
+class BackendUnavailable(SearchError):
+    """The search backend (an OpenSearch cluster) cannot be reached or cannot answer."""
+
+    status_code = 503
+    code = "backend_unavailable"
 
 
 class ExportInterrupted(SearchError):

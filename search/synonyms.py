@@ -79,3 +79,17 @@ class Synonyms:
             else:
                 i += 1
         return found
+
+
+def file_text(path: Path | None) -> str:
+    """Return the text of the synonyms file at `path` (the default list when None),
+    checked by parsing it; raise SearchError when it cannot be read or parsed."""
+    try:
+        if path is None:
+            text = resources.files("search").joinpath("data/synonyms.txt").read_text("utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SearchError(f"cannot read {path}: {exc}") from exc
+    Synonyms.parse(text, str(path or "default synonyms"))
+    return text

@@ -95,6 +95,30 @@ class BuiltIndex:
     folder: Path  # what Settings.index_dir and `search serve --index` take
     generation: str
     documents: int
+    opensearch: str | None = None  # the node's address when OpenSearch serves it
+
+    def settings(self) -> dict[str, Any]:
+        """Return the Settings fields that select this index's backend."""
+        if self.opensearch is None:
+            return {}
+        return {
+            "backend": "opensearch",
+            "opensearch_url": self.opensearch,
+            "opensearch_index": "corpus",
+        }
+
+    def cli_args(self) -> list[str]:
+        """Return the command-line options that point `search` at this index."""
+        if self.opensearch is None:
+            return ["--index", str(self.folder)]
+        return [
+            "--backend",
+            "opensearch",
+            "--opensearch-url",
+            self.opensearch,
+            "--opensearch-index",
+            "corpus",
+        ]
 
 
 # --- requests ----------------------------------------------------------------------------

@@ -100,14 +100,51 @@ def corpus_index(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return BuiltIndex(folder, report.generation, report.documents)
 
 
+@pytest.fixture(scope="session")
+def opensearch_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start one real OpenSearch node for the session (.ci/opensearch/launch.py); yield
+    its address."""
+    from opensearch_support import launcher
+
+    cluster = launcher().Cluster(tmp_path_factory.mktemp("opensearch"), size=1)
+    try:
+        cluster.start()
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def opensearch_corpus(opensearch_node: str, corpus_dir: Path) -> BuiltIndex:
+    """Return the shared corpus built into `opensearch_node` under the alias "corpus"
+    (read-only, as corpus_index)."""
+    from api_contract import BuiltIndex
+
+    from search.opensearch.connection import Cluster
+    from search.opensearch.indexer import build_opensearch
+
+    report = build_opensearch(corpus_dir, Cluster((opensearch_node,), "corpus"), progress=False)
+    return BuiltIndex(Path("unused"), report.generation, report.documents, opensearch_node)
+
+
+@pytest.fixture(scope="module", params=["local", "opensearch"])
+def served_index(request: pytest.FixtureRequest) -> BuiltIndex:
+    """Return the shared corpus as each backend serves it: the HTTP contract tests that
+    take it (through corpus_app) run once per backend."""
+    name = "corpus_index" if request.param == "local" else "opensearch_corpus"
+    built: BuiltIndex = request.getfixturevalue(name)
+    return built
+
+
 @pytest.fixture(scope="module")
-def corpus_app(corpus_index: BuiltIndex) -> Iterator[TestClient]:
-    """Yield Starlette's TestClient of the web app over `corpus_index`, in process
-    (tests/api_contract.py app_client). Per module: the client runs the app on a thread
-    of its own, which should not outlive the tests that use it (other modules fork)."""
+def corpus_app(served_index: BuiltIndex) -> Iterator[TestClient]:
+    """Yield Starlette's TestClient of the web app over `served_index` (each backend in
+    turn), in process (tests/api_contract.py app_client). Per module: the client runs the
+    app on a thread of its own, which should not outlive the tests that use it (other
+    modules fork)."""
     from api_contract import app_client
 
-    with app_client(corpus_index.folder) as client:
+    with app_client(served_index.folder, **served_index.settings()) as client:
         yield client
 
 

@@ -74,13 +74,13 @@ def test_unknown_document_is_a_404_json_error(corpus_app: httpx.Client) -> None:
     check_error(response, 404, "not_found")
 
 
-def test_healthz_says_what_is_served(corpus_app: httpx.Client, corpus_index: BuiltIndex) -> None:
+def test_healthz_says_what_is_served(corpus_app: httpx.Client, served_index: BuiltIndex) -> None:
     response = corpus_app.get("/healthz")
     body = ok_json(response)
     assert set(body) == HEALTH_KEYS
     assert body["status"] == "ok"
-    assert body["documents"] == corpus_index.documents
-    assert body["generation"] == corpus_index.generation
+    assert body["documents"] == served_index.documents
+    assert body["generation"] == served_index.generation
     check_timestamp(body["built_at"])
     assert body["built_at"] is not None
     assert body["vectors"] is False  # built without --embeddings: keyword mode

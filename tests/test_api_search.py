@@ -63,9 +63,9 @@ def test_search_filters_narrow_and_facets_count(corpus_app: httpx.Client) -> Non
 
 
 def test_every_document_is_a_well_formed_hit(
-    corpus_hits: list[dict[str, Any]], corpus_index: BuiltIndex
+    corpus_hits: list[dict[str, Any]], served_index: BuiltIndex
 ) -> None:
-    assert len(corpus_hits) == corpus_index.documents
+    assert len(corpus_hits) == served_index.documents
     assert len({hit["id"] for hit in corpus_hits}) == len(corpus_hits)
     for hit in corpus_hits:
         check_hit(hit)

@@ -18,28 +18,25 @@ from search.export import write_file
 
 
 def test_cli_export_writes_what_the_api_sends(
-    corpus_app: httpx.Client, corpus_index: BuiltIndex, tmp_path: Path
+    corpus_app: httpx.Client, served_index: BuiltIndex, tmp_path: Path
 ) -> None:
     runner = CliRunner()
+    where = served_index.cli_args()
     for export_format in ("csv", "jsonl"):
         out = tmp_path / f"out.{export_format}"
         arguments = ["export", "ai", "--topic", "AI", "--sort", "newest", "--format"]
         done = runner.invoke(
             cli,
-            [*arguments, export_format, "--index", str(corpus_index.folder), "--output", str(out)],
+            [*arguments, export_format, *where, "--output", str(out)],
         )
         assert done.exit_code == 0, done.output
         params = {"q": "ai", "topic": "AI", "sort": "newest", "format": export_format}
         assert out.read_bytes() == corpus_app.get("/api/export", params=params).content
         assert not list(tmp_path.glob("*.part"))
-    printed = runner.invoke(
-        cli, ["export", "--index", str(corpus_index.folder), "--format", "jsonl"]
-    )
+    printed = runner.invoke(cli, ["export", *where, "--format", "jsonl"])
     assert printed.exit_code == 0, printed.output
     assert printed.stdout_bytes == corpus_app.get("/api/export?format=jsonl").content
-    bad = runner.invoke(
-        cli, ["export", "--index", str(corpus_index.folder), "--from", "2023-13-01"]
-    )
+    bad = runner.invoke(cli, ["export", *where, "--from", "2023-13-01"])
     assert bad.exit_code == 2 and "--from" in bad.output
     missing = runner.invoke(cli, ["export", "--index", str(tmp_path / "none")])
     assert missing.exit_code == 1 and "rebuild-index" in missing.output
