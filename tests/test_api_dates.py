@@ -186,9 +186,22 @@ def dated_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
     return folder / "index", published
 
 
-@pytest.fixture(scope="module")
-def dated_app(dated_index: tuple[Path, dict[str, datetime]]) -> Iterator[httpx.Client]:
-    with app_client(dated_index[0]) as client:
+@pytest.fixture(scope="module", params=["local", "opensearch"])
+def dated_app(
+    dated_index: tuple[Path, dict[str, datetime]], request: pytest.FixtureRequest
+) -> Iterator[httpx.Client]:
+    """Yield the app over the dated documents, served by each backend in turn."""
+    if request.param == "local":
+        with app_client(dated_index[0]) as client:
+            yield client
+        return
+    from search.opensearch.connection import Cluster
+    from search.opensearch.indexer import build_opensearch
+
+    node: str = request.getfixturevalue("opensearch_node")
+    build_opensearch(dated_index[0].parent / "seeds", Cluster((node,), "dated"), progress=False)
+    settings = {"backend": "opensearch", "opensearch_url": node, "opensearch_index": "dated"}
+    with app_client(dated_index[0], **settings) as client:
         yield client
 
 

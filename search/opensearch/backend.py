@@ -69,6 +69,8 @@ class OpenSearchBackend:
             return action()
         except UNAVAILABLE as exc:
             raise unavailable(self.cluster, exc) from exc
+        except os_errors.RequestError as exc:  # our DSL refused: too many clauses, say
+            raise BadQuery(f"the query could not be run ({exc.error})", param="q") from exc
         except os_errors.TransportError as exc:
             if isinstance(exc.status_code, int) and exc.status_code >= 500:
                 raise unavailable(self.cluster, exc) from exc
@@ -182,7 +184,28 @@ class OpenSearchBackend:
             matching=matching,
             took_ms=round((time.perf_counter() - started) * 1000, 3),
             suggestion=suggestion,
+            daily=lambda first, last: self._daily(index, query, clauses, first, last),
         )
+
+    def _daily(
+        self, index: str, query: dict[str, Any], clauses: dict[str, Any], first: int, last: int
+    ) -> dict[int, int]:
+        """Return {day number: documents} over days first..last for the timeline, under
+        every filter but the dates (as the date facets count)."""
+        chosen = [c for name, c in clauses.items() if c is not None and name != "date"]
+        day = 24 * 60 * 60 * 1000
+        bounds = {"gte": first * day, "lt": (last + 1) * day, "format": "epoch_millis"}
+        chosen.append({"range": {"published": bounds}})
+        histogram = {"field": "published", "calendar_interval": "day", "min_doc_count": 1}
+        body = {
+            "size": 0,
+            "track_total_hits": False,
+            "query": {"bool": {"must": [query], "filter": chosen}},
+            "aggs": {"days": {"date_histogram": histogram}},
+        }
+        found = self._call(lambda: self.client.search(index=index, body=body))
+        buckets = found["aggregations"]["days"]["buckets"]
+        return {int(b["key"]) // day: int(b["doc_count"]) for b in buckets}
 
     def _frequencies(self, index: str, units: list[Unit]) -> list[int]:
         """Return how many documents hold each unit's words (one multi-search)."""

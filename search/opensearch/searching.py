@@ -14,13 +14,14 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from search.facets import FACET_NAMES, KEYWORD_FACETS, LIST_LIMIT
 from search.local.searching.facet_counts import date_facets
 from search.local.searching.grouping import MORE_SHOWN
 from search.opensearch.mapping import key_field
+from search.opensearch.timeline import Daily, month_codes, timeline_of
 from search.request import SearchRequest
 from search.results import (
     FacetValue,
@@ -32,6 +33,7 @@ from search.results import (
     SearchResult,
     StoryGroup,
     no_facets,
+    no_timeline,
 )
 
 Query = dict[str, Any]
@@ -74,11 +76,22 @@ def filter_clauses(request: SearchRequest) -> dict[str, Query | None]:
         )
     bounds: dict[str, str] = {}
     if request.date_from:
-        bounds["gte"] = f"{request.date_from.isoformat()}T00:00:00Z"
-    if request.date_to:
-        bounds["lt"] = f"{(request.date_to + timedelta(days=1)).isoformat()}T00:00:00Z"
+        bounds["gte"] = _instant(request.date_from)
+    if request.date_to:  # the first instant after: the next day, or the next minute
+        bounds["lt"] = _instant(request.date_to, after=True)
     clauses["date"] = {"range": {"published": bounds}} if bounds else None
     return clauses
+
+
+def _instant(bound: date, after: bool = False) -> str:
+    """Return a date filter's bound as an ISO instant: midnight UTC starting a day, or a
+    relative date's minute (a naive UTC datetime), or the first instant after either."""
+    if isinstance(bound, datetime):
+        moment = bound + timedelta(minutes=1) if after else bound
+    else:
+        day = bound + timedelta(days=1) if after else bound
+        moment = datetime(day.year, day.month, day.day)
+    return moment.strftime("%Y-%m-%dT%H:%M:00Z")
 
 
 def _all(clauses: Sequence[Query | None]) -> Query:
@@ -110,7 +123,13 @@ def facet_aggregations(request: SearchRequest, clauses: dict[str, Query | None])
         "format": "yyyy-MM",
         "min_doc_count": 1,
     }
-    aggs["months"] = {"filter": others("date"), "aggs": {"values": {"date_histogram": histogram}}}
+    aggs["months"] = {
+        "filter": others("date"),
+        "aggs": {
+            "values": {"date_histogram": histogram},
+            "span": {"stats": {"field": "published"}},
+        },
+    }
     return aggs
 
 
@@ -223,10 +242,7 @@ def facets_of(
         buckets = aggregations[facet.name]["values"]["buckets"]
         counts = {names.get(b["key"], b["key"]): int(b["doc_count"]) for b in buckets}
         found[facet.name] = keyword_values(counts, request.selected(facet.name), names)
-    months: dict[int, int] = {}
-    for bucket in aggregations["months"]["values"]["buckets"]:
-        year, month = (int(part) for part in bucket["key_as_string"].split("-"))
-        months[(year - 1970) * 12 + month - 1] = int(bucket["doc_count"])
+    months = month_codes(aggregations["months"]["values"])
     found["year"], found["month"] = date_facets(months, request.date_from, request.date_to)
     return {name: found[name] for name in FACET_NAMES}
 
@@ -261,6 +277,7 @@ def result_of(
     matching: Matching | None,
     took_ms: float,
     suggestion: str | None = None,
+    daily: Daily | None = None,
 ) -> SearchResult:
     """Return the SearchResult of a search's response (and, for a grouped search, the
     response that counted its facets)."""
@@ -275,6 +292,9 @@ def result_of(
         hits = [make_hit(h, relaxed) for h in response["hits"]["hits"]]
     aggregations = (facet_response or response).get("aggregations")
     facets = facets_of(aggregations, request, display) if request.facets and aggregations else None
+    dates = no_timeline()
+    if request.facets and aggregations and daily is not None:
+        dates = timeline_of(aggregations["months"], request, daily)
     return SearchResult(
         query=query_text,
         total=total,
@@ -287,6 +307,7 @@ def result_of(
         facets=facets or no_facets(),
         filters=Filters.of(request),
         suggestion=suggestion,
+        timeline=dates,
         generation=index,
         documents=documents,
         matching=matching,

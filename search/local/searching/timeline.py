@@ -60,36 +60,79 @@ def timeline(published: npt.NDArray[np.int64], start: date | None, end: date | N
     """Return the timeline of documents with minute stamps `published` (NO_DATE for
     undated; the documents passing every filter but the dates) over start..end."""
     days = published[published != NO_DATE] // MINUTES_A_DAY
-    low = _day_number(start) if start is not None else None
-    high = _day_number(end) if end is not None else None
-    seen = (int(days.min()), int(days.max())) if len(days) else (None, None)
-    low = low if low is not None else seen[0] if seen[0] is not None else high
-    high = high if high is not None else seen[1] if seen[1] is not None else low
-    if low is None or high is None:  # nothing dated and no range: nothing to draw
+    seen = (int(days.min()), int(days.max())) if len(days) else None
+    span = day_range(seen, start, end)
+    if span is None:  # nothing dated and no range: nothing to draw
         return Timeline("year", [])
-    if start is None:  # an open start never passes the end, nor an open end the start
-        low = min(low, high)
-    high = max(high, low)
-    interval = interval_for(low, high)
-    window = np.array([low, high], dtype=np.int64)
-    if interval == "day":
-        codes, (first, last) = days, window.tolist()
-    else:
-        codes, (first, last) = _month_numbers(days), _month_numbers(window).tolist()
-        if interval == "year":
-            codes, first, last = codes // 12, first // 12, last // 12
+    interval = interval_for(*span)
+    first, last = period_codes(interval, *span)
+    codes = days if interval == "day" else _month_numbers(days)
+    if interval == "year":
+        codes = codes // 12
     inside = codes[(codes >= first) & (codes <= last)] - first
     counts = np.bincount(inside, minlength=last - first + 1)
-    listed = range(len(counts)) if len(counts) <= MAX_FILLED else np.flatnonzero(counts).tolist()
+    return filled(
+        interval,
+        first,
+        {first + int(i): int(c) for i, c in enumerate(counts) if c},
+        last,
+        start,
+        end,
+    )
+
+
+def day_range(
+    seen: tuple[int, int] | None, start: date | None, end: date | None
+) -> tuple[int, int] | None:
+    """Return the first and last day number the timeline covers: the date filter's
+    bounds, an open end taken from `seen` (the first and last day of the dated documents
+    passing the other filters); None when there is nothing to draw."""
+    low = _day_number(start) if start is not None else None
+    high = _day_number(end) if end is not None else None
+    low = low if low is not None else seen[0] if seen is not None else high
+    high = high if high is not None else seen[1] if seen is not None else low
+    if low is None or high is None:
+        return None
+    if start is None:  # an open start never passes the end, nor an open end the start
+        low = min(low, high)
+    return low, max(high, low)
+
+
+def period_codes(interval: str, low: int, high: int) -> tuple[int, int]:
+    """Return the first and last period code (days, months or years since 1970) of the
+    day numbers low..high."""
+    if interval == "day":
+        return low, high
+    first, last = _month_numbers(np.array([low, high], dtype=np.int64)).tolist()
+    return (first // 12, last // 12) if interval == "year" else (first, last)
+
+
+def filled(
+    interval: str,
+    first: int,
+    counts: dict[int, int],
+    last: int,
+    start: date | None,
+    end: date | None,
+) -> Timeline:
+    """Return the Timeline of `counts` by period code over first..last: every period
+    listed (empty ones too, up to MAX_FILLED of them; past that only the counted ones),
+    the one start..end names exactly marked selected."""
+    size = last - first + 1
+    listed = (
+        range(first, last + 1)
+        if size <= MAX_FILLED
+        else sorted(c for c in counts if first <= c <= last)
+    )
     chosen = (start, end) if type(start) is date and type(end) is date else None
     buckets = []
-    for offset in listed:
-        key, label, begins, ends = _period(interval, first + offset)
+    for code in listed:
+        key, label, begins, ends = _period(interval, code)
         buckets.append(
             TimelineBucket(
                 key,
                 label,
-                int(counts[offset]),
+                counts.get(code, 0),
                 begins.isoformat(),
                 ends.isoformat(),
                 chosen == (begins, ends),
