@@ -65,12 +65,21 @@ class Target:
     schema: schemathesis.BaseSchema
 
 
-@pytest.fixture(scope="module")
-def target(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    """Yield a real server over the shared corpus and its /openapi.json, loaded."""
+@pytest.fixture(scope="module", params=["local", "opensearch"])
+def target(
+    corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Target]:
+    """Yield a real server over the shared corpus and its /openapi.json, loaded: served by
+    each backend in turn (OpenSearch: the session's node, index built by conftest)."""
     folder = tmp_path_factory.mktemp("schemathesis")
-    rebuild_index(corpus_dir, folder / "index")
-    with running_server(folder / "index", folder / "server.log") as server:
+    env: dict[str, str] = {}
+    if request.param == "local":
+        rebuild_index(corpus_dir, folder / "index")
+    else:
+        built = request.getfixturevalue("opensearch_corpus")
+        env = {"SEARCH_BACKEND": "opensearch", "SEARCH_OPENSEARCH_URL": built.opensearch}
+        env["SEARCH_OPENSEARCH_INDEX"] = "corpus"
+    with running_server(folder / "index", folder / "server.log", env=env) as server:
         schema = schemathesis.openapi.from_url(
             f"{server.base_url}/openapi.json", config=schemathesis.Config.from_dict(CONFIG)
         )
