@@ -8,8 +8,9 @@ schemas are generated from the same fields and their `Doc` annotations
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from search.contract import ID_PATTERN, NOT_IN_BODY, Doc, doc
 from search.facets import FACET_NAMES, FILTER_PARAMS
@@ -364,6 +365,36 @@ class DocumentDetail:
     related: list[Hit]
     story: StoryCoverage
     generation: Annotated[str, NOT_IN_BODY] = ""  # the X-Index-Generation header
+
+    @classmethod
+    def of(
+        cls,
+        hit: Hit,
+        stored: Mapping[str, Any],
+        related: list[Hit],
+        story: StoryCoverage,
+        generation: str,
+    ) -> DocumentDetail:
+        """Return the detail of the document `hit` shows, with its `stored` fields' body,
+        category, type and quality (any backend's stored document, as a mapping)."""
+        return cls(
+            id=hit.id,
+            kind=hit.kind,
+            url=hit.url,
+            title=hit.title,
+            excerpt=hit.excerpt,
+            body=stored.get("body") or "",
+            published=hit.published,
+            provider=hit.provider,
+            topics=hit.topics,
+            image=hit.image,
+            category=stored.get("category"),
+            type=stored.get("type"),
+            quality=stored.get("quality"),
+            related=related,
+            story=story,
+            generation=generation,
+        )
 
     def as_json(self) -> dict[str, object]:
         """Return the /api/documents/{id} body."""

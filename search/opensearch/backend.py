@@ -279,27 +279,13 @@ class OpenSearchBackend:
             "_source": searching.HIT_FIELDS,
         }
         members = self._call(lambda: self.client.search(index=index, body=coverage_body))
-        return DocumentDetail(
-            id=hit.id,
-            kind=hit.kind,
-            url=hit.url,
-            title=hit.title,
-            excerpt=hit.excerpt,
-            body=source.get("body") or "",
-            published=hit.published,
-            provider=hit.provider,
-            topics=hit.topics,
-            image=hit.image,
-            category=source.get("category"),
-            type=source.get("type"),
-            quality=source.get("quality"),
-            related=[replace(h, score=0.0) for h in related],
-            story=StoryCoverage(
-                id=source["story"],
-                size=int(source.get("story_size") or 1),
-                coverage=[searching.make_hit(h, False) for h in members["hits"]["hits"]],
-            ),
-            generation=index,
+        story = StoryCoverage(
+            id=source["story"],
+            size=int(source.get("story_size") or 1),
+            coverage=[searching.make_hit(h, False) for h in members["hits"]["hits"]],
+        )
+        return DocumentDetail.of(
+            hit, source, [replace(h, score=0.0) for h in related], story, index
         )
 
     def health(self) -> Health:

@@ -48,24 +48,8 @@ def document_detail(snapshot: Snapshot, number: int, limit: int = 100) -> Docume
         if other is not None and other != number:
             related.append(make_hit(snapshot.stored(other), 0.0, ()))
     hit = make_hit(stored, 0.0, ())
-    return DocumentDetail(
-        id=hit.id,
-        kind=hit.kind,
-        url=hit.url,
-        title=hit.title,
-        excerpt=hit.excerpt,
-        body=stored.get("body") or "",
-        published=hit.published,
-        provider=hit.provider,
-        topics=hit.topics,
-        image=hit.image,
-        category=stored.get("category"),
-        type=stored.get("type"),
-        quality=stored.get("quality"),
-        related=related,
-        story=story_coverage(snapshot, number, limit),
-        generation=snapshot.name,
-    )
+    story = story_coverage(snapshot, number, limit)
+    return DocumentDetail.of(hit, stored, related, story, snapshot.name)
 
 
 def story_coverage(snapshot: Snapshot, number: int, limit: int = 100) -> StoryCoverage:
