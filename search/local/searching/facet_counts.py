@@ -1,8 +1,10 @@
 """Exact disjunctive facet counts over the columns (DESIGN.md 4).
 
 Each facet counts the documents that pass every active filter except its own, so a
-reader sees how many results ticking another value would add. Counting is one
-np.bincount per facet over the matching documents.
+reader sees how many results ticking another value would add. Counting is a popcount
+per common value and one np.bincount for the rest (search.local.store.columns); the
+facets that count the same documents share their numbers and bits (DocumentSet).
+Only the values listed are made into FacetValues, and equal ones are made once.
 """
 
 from __future__ import annotations
@@ -15,21 +17,25 @@ import numpy as np
 import numpy.typing as npt
 
 from search.facets import LIST_LIMIT
-from search.local.store.columns import Columns, KeywordColumn, month_label
+from search.local.store.columns import Columns, DocumentSet, KeywordColumn, month_label
 from search.results import FacetValue
 
 Mask = npt.NDArray[np.bool_]
+VALUE_CACHE = 65_536  # FacetValues kept for reuse: (value, count, selected) repeats a lot
+_values: dict[tuple[str, int, bool], FacetValue] = {}
 
 
-def month_counts(columns: Columns, mask: Mask) -> dict[int, int]:
-    """Return {month code: documents} among the dated documents of `mask`."""
-    months = columns.month[np.flatnonzero(mask)]
-    months = months[months >= 0]
-    if not len(months):
-        return {}
-    counts = np.bincount(months - months.min())
-    base = int(months.min())
-    return {base + int(i): int(c) for i, c in enumerate(counts) if c}
+def facet_value(value: str, count: int, selected: bool) -> FacetValue:
+    """Return FacetValue(value, count, selected), reusing an equal one made before: the
+    dataclass is frozen, so sharing is safe, and making one costs a microsecond."""
+    key = (value, count, selected)
+    made = _values.get(key)
+    if made is None:
+        made = FacetValue(value, count, selected)
+        if len(_values) >= VALUE_CACHE:  # bounded: counts are as many as result sets
+            _values.clear()
+        _values[key] = made
+    return made
 
 
 def keyword_facet(
@@ -45,10 +51,15 @@ def keyword_facet(
     nonzero = np.flatnonzero(counts)
     order = nonzero[np.lexsort((rank[nonzero], -counts[nonzero]))]
     listed_ids = order[:LIST_LIMIT].tolist()
-    if chosen:
-        listed_ids += [i for i in order[LIST_LIMIT:].tolist() if names[i].casefold() in chosen]
+    listed_counts = counts[listed_ids].tolist()
+    if not chosen:
+        return [
+            facet_value(names[i], c, False) for i, c in zip(listed_ids, listed_counts, strict=True)
+        ]
+    extra = [i for i in order[LIST_LIMIT:].tolist() if names[i].casefold() in chosen]
     shown = [
-        FacetValue(names[i], int(counts[i]), names[i].casefold() in chosen) for i in listed_ids
+        facet_value(names[i], int(counts[i]), names[i].casefold() in chosen)
+        for i in listed_ids + extra
     ]
     listed = {v.value.casefold() for v in shown}
     for value in selected:
@@ -56,32 +67,72 @@ def keyword_facet(
         name = names[known] if known is not None else value
         if name.casefold() not in listed:
             listed.add(name.casefold())
-            shown.append(FacetValue(name, int(counts[known]) if known is not None else 0, True))
+            shown.append(facet_value(name, int(counts[known]) if known is not None else 0, True))
     return shown
 
 
+_month_label = functools.lru_cache(maxsize=4096)(month_label)
+
+
 @functools.lru_cache(maxsize=4096)
-def _month(code: int) -> tuple[str, date, date]:
-    """Return the label, first and last day of a month code."""
-    year, month = 1970 + code // 12, code % 12 + 1
-    last = date(year + month // 12, month % 12 + 1, 1) - date.resolution
-    return month_label(code), date(year, month, 1), last
+def _year_label(year: int) -> str:
+    return f"{year:04d}"
+
+
+def _last_day(year: int, month: int) -> date:
+    return date(year + month // 12, month % 12 + 1, 1) - date.resolution
+
+
+def _chosen_periods(start: date | None, end: date | None) -> tuple[int | None, int | None]:
+    """Return (the year, the month code) that from/to select exactly, None where none."""
+    if start is None or end is None or start.day != 1:
+        return None, None
+    year = start.year if start.month == 1 and end == date(start.year, 12, 31) else None
+    month = None
+    if end == _last_day(start.year, start.month):
+        month = (start.year - 1970) * 12 + start.month - 1
+    return year, month
 
 
 def date_facets(
     months: dict[int, int], start: date | None, end: date | None
 ) -> tuple[list[FacetValue], list[FacetValue]]:
-    """Return the (year, month) facets in chronological order, flagging the selected period."""
-    years: dict[int, int] = {}
-    for code, count in months.items():
-        years[code // 12] = years.get(code // 12, 0) + count
-    year_values = []
-    for offset in sorted(years):
-        year = 1970 + offset
-        chosen = start == date(year, 1, 1) and end == date(year, 12, 31)
-        year_values.append(FacetValue(f"{year:04d}", years[offset], chosen))
-    month_values = []
-    for code in sorted(months):
-        label, first, last = _month(code)
-        month_values.append(FacetValue(label, months[code], start == first and end == last))
+    """Return the (year, month) facets of {month code: documents} in chronological
+    order, flagging the selected period."""
+    codes = sorted(months)
+    return _period_values(
+        np.array(codes, np.int64), np.array([months[c] for c in codes], np.int64), start, end
+    )
+
+
+def counted_date_facets(
+    columns: Columns, found: DocumentSet, start: date | None, end: date | None
+) -> tuple[list[FacetValue], list[FacetValue]]:
+    """Return date_facets of the dated documents of `found`, counted over the columns."""
+    per_slot = np.bincount(columns.month_slot[found.numbers])[1:]  # slot 0: undated
+    slots = np.flatnonzero(per_slot)
+    return _period_values(slots + columns.first_month, per_slot[slots], start, end)
+
+
+def _period_values(
+    codes: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.int64],
+    start: date | None,
+    end: date | None,
+) -> tuple[list[FacetValue], list[FacetValue]]:
+    """Return the year and month FacetValues of month `codes` (ascending) with `counts`."""
+    if not len(codes):
+        return [], []
+    years = codes // 12
+    starts = np.flatnonzero(np.diff(years, prepend=years[0] - 1))  # each year's first month
+    per_year = np.add.reduceat(counts, starts).tolist()
+    chosen_year, chosen_month = _chosen_periods(start, end)
+    year_values = [
+        facet_value(_year_label(1970 + y), c, 1970 + y == chosen_year)
+        for y, c in zip(years[starts].tolist(), per_year, strict=True)
+    ]
+    month_values = [
+        facet_value(_month_label(code), c, code == chosen_month)
+        for code, c in zip(codes.tolist(), counts.tolist(), strict=True)
+    ]
     return year_values, month_values

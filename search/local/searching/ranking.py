@@ -19,7 +19,7 @@ from whoosh.analysis import STOP_WORDS
 
 from search.local.searching.matching import Match
 from search.local.searching.query_parser import plain_words
-from search.local.store.columns import NO_DATE
+from search.local.store.columns import NO_DATE, DocumentSet
 from search.local.store.schema import stem_word
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def rerank(
 
 def ranked(
     snapshot: Snapshot,
-    final: Mask,
+    final: Mask | DocumentSet,
     match: Match | None,
     sort: str,
     wanted: int,
@@ -103,15 +103,17 @@ def ranked(
     """Return the first `wanted` document numbers of `final` in the sort order, and scores.
 
     The order is total (score with proximity bonus, then newest, then document number),
-    so consecutive pages never repeat or skip a document."""
+    so consecutive pages never repeat or skip a document. `final` may be a DocumentSet
+    whose numbers the facets share."""
     columns = snapshot.columns
+    chosen = final if isinstance(final, DocumentSet) else DocumentSet(final)
     if sort != "relevance" or match is None:
         order = columns.newest_first if sort != "oldest" else columns.oldest_first
-        ranked: npt.NDArray[np.int64] = order[final[order]][:wanted]
+        ranked: npt.NDArray[np.int64] = order[chosen.mask[order]][:wanted]
         scores = match.scores[ranked] if match is not None else np.zeros(len(ranked), np.float32)
         return ranked, scores
     stems = query_stems(" ".join(words or ()))
-    numbers, scores = by_score(columns, final, match, max(wanted, RERANK_WINDOW if stems else 0))
+    numbers, scores = by_score(columns, chosen, match, max(wanted, RERANK_WINDOW if stems else 0))
     if stems:
         window = min(RERANK_WINDOW, len(numbers))
         fresh = freshness(columns.published, numbers[:window], NO_DATE)
@@ -130,10 +132,10 @@ def ranked(
 
 
 def by_score(
-    columns: Any, final: Mask, match: Match, wanted: int
+    columns: Any, final: Mask | DocumentSet, match: Match, wanted: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """Return the best `wanted` of `final` by tier then score, newest first among equals."""
-    candidates = np.flatnonzero(final)
+    candidates = (final if isinstance(final, DocumentSet) else DocumentSet(final)).numbers
     scores = match.scores[candidates]
     # Tiers (documents holding every word of a relaxed search) rank first: fold them
     # into the key the selection uses, above any score.

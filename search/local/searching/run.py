@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -26,7 +27,7 @@ from search.local.searching.semantic import FUSION_DEPTH, fuse, neighbours
 from search.local.searching.snapshot import Snapshot
 from search.local.searching.strategy import text_match
 from search.local.searching.timeline import timeline
-from search.local.store.columns import Columns
+from search.local.store.columns import Columns, DocumentSet
 from search.request import SearchRequest
 from search.results import FacetValue, Filters, SearchResult, no_facets, no_timeline
 
@@ -56,11 +57,6 @@ def _filters(snapshot: Snapshot, request: SearchRequest) -> dict[str, Mask | Non
         else None
     )
     return masks
-
-
-def _but(f: dict[str, Mask | None], name: str) -> list[Mask | None]:
-    """Return every filter's mask but `name`'s (a facet counts under the others)."""
-    return [mask for other, mask in f.items() if other != name]
 
 
 def _combine(base: Mask, *masks: Mask | None) -> Mask:
@@ -95,6 +91,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         near_mask[near[0]] = True
         base = near_mask if mode == "semantic" else base | near_mask
     final = _combine(base, *f.values())
+    chosen = DocumentSet(final)  # its numbers serve both the ranking and the facets
     total = int(np.count_nonzero(final))
     sort = request.effective_sort
     start = (request.page - 1) * request.per_page
@@ -103,7 +100,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
 
     def rank(wanted: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         if near is None or sort != "relevance":
-            return ranked(snapshot, final, match, sort, wanted, found.words)
+            return ranked(snapshot, chosen, match, sort, wanted, found.words)
         if mode == "semantic":
             keep = final[near[0]]
             return near[0][keep][:wanted], near[1][keep][:wanted]
@@ -138,10 +135,12 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
             make_hit(snapshot.stored(int(n)), float(score), terms)
             for n, score in zip(numbers[start:], scores[start:], strict=True)
         ]
-    facet_lists = _facets(columns, request, base, f) if request.facets else no_facets()
-    dates = no_timeline()
-    if request.facets:  # disjunctive, as the year and month facets: without the dates
-        undated_filters = _combine(base, *_but(f, "date"))
+    facet_lists, dates = no_facets(), no_timeline()
+    if request.facets:
+        without = _disjunctive(base, f, chosen)
+        facet_lists = _facets(columns, request, without)
+        # disjunctive, as the year and month facets: without the dates
+        undated_filters = without("date").numbers
         dates = timeline(columns.published[undated_filters], request.date_from, request.date_to)
     suggestion = None
     matched = total if documents is None else documents  # did-you-mean counts documents
@@ -190,20 +189,36 @@ def _query_text(snapshot: Snapshot, request: SearchRequest) -> tuple[str, int | 
     return like_query(snapshot, number), number
 
 
+def _disjunctive(
+    base: Mask, f: dict[str, Mask | None], final: DocumentSet
+) -> Callable[[str], DocumentSet]:
+    """Return `without(name)`: the documents of `base` passing every filter but `name`'s
+    (a facet counts under the others). Facets counting the same documents (all of them,
+    without filters) share one DocumentSet; `final` (every filter) is the ranking's."""
+    active = tuple(name for name, mask in f.items() if mask is not None)
+    sets = {active: final}
+
+    def without(name: str) -> DocumentSet:
+        others = tuple(other for other in active if other != name)
+        found = sets.get(others)
+        if found is None:
+            found = sets[others] = DocumentSet(_combine(base, *(f[o] for o in others)))
+        return found
+
+    return without
+
+
 def _facets(
-    columns: Columns, request: SearchRequest, base: Mask, f: dict[str, Mask | None]
+    columns: Columns, request: SearchRequest, without: Callable[[str], DocumentSet]
 ) -> dict[str, list[FacetValue]]:
     """Return every facet, each counted without its own filter (disjunctive)."""
-
-    def without(name: str) -> Mask:
-        return _combine(base, *_but(f, name))
-
     found: dict[str, list[FacetValue]] = {}
     for name, column in columns.keywords.items():
         counts = column.counts(without(name))
         found[name] = facets.keyword_facet(column, counts, request.selected(name))
-    months = facets.month_counts(columns, without("date"))
-    found["year"], found["month"] = facets.date_facets(months, request.date_from, request.date_to)
+    found["year"], found["month"] = facets.counted_date_facets(
+        columns, without("date"), request.date_from, request.date_to
+    )
     return {name: found[name] for name in FACET_NAMES}
 
 

@@ -139,14 +139,42 @@ OLD_NAMES = {"topic": "topics", "provider": "providers"}  # columns.json keys be
 
 @dataclass(frozen=True)
 class ValueSets:
-    """A multi-valued column arranged for counting: each common value as a bitset over
-    the documents (counting one is an AND and a popcount of N / 64 words), the rare ones
-    as (document, value) pairs (counting them costs one lookup per pair)."""
+    """A column arranged for counting: each common value as a bitset over the documents
+    (counting one is an AND and a popcount of N / 64 words), the rare ones as (document,
+    value) pairs for a multi-valued column (one lookup per pair), or as `tail_code` for a
+    single-valued one (gathered at the matching documents)."""
 
     head: npt.NDArray[np.intp]  # value ids with a bitset
     bits: npt.NDArray[np.uint64]  # (len(head), words): packed bits, as np.packbits packs
     tail_doc: npt.NDArray[np.int32]
     tail_id: npt.NDArray[np.int32]
+    # single-valued: value id + 1 per document for the rare values, 0 for a common value
+    # or none; None when every value is common (the type facet: no gather at all)
+    tail_code: npt.NDArray[np.intp] | None = None
+
+
+class DocumentSet:
+    """Documents as a mask, with their numbers and packed bits made on first use, so
+    the facets and the ranking of one search that need the same set compute each once."""
+
+    def __init__(self, mask: BoolArray) -> None:
+        self.mask = mask
+        self._numbers: IntArray | None = None
+        self._bits: npt.NDArray[np.uint64] | None = None
+
+    @property
+    def numbers(self) -> IntArray:
+        """Return the document numbers of the set, ascending."""
+        if self._numbers is None:
+            self._numbers = np.flatnonzero(self.mask)
+        return self._numbers
+
+    @property
+    def bits(self) -> npt.NDArray[np.uint64]:
+        """Return packed_bits(mask)."""
+        if self._bits is None:
+            self._bits = packed_bits(self.mask)
+        return self._bits
 
 
 def packed_bits(mask: BoolArray) -> npt.NDArray[np.uint64]:
@@ -193,17 +221,31 @@ class KeywordColumn:
 
     @functools.cached_property
     def sets(self) -> ValueSets:
-        """Return a multi-valued column arranged for counting (built on first use)."""
-        assert self.doc is not None and self.id is not None
-        per_value = np.bincount(self.id, minlength=len(self.names))
+        """Return the column arranged for counting (built on first use)."""
+        words = (self.size + 63) // 64
+        if self.ids is not None:
+            known = self.ids[self.ids >= 0]
+            per_value = np.bincount(known, minlength=len(self.names))
+        else:
+            assert self.doc is not None and self.id is not None
+            per_value = np.bincount(self.id, minlength=len(self.names))
         head = np.flatnonzero(per_value * HEAD_SHARE >= max(self.size, 1))
         rows = []
         for value in head:
             mask = np.zeros(self.size, np.bool_)
-            mask[self.doc[self.id == value]] = True
+            if self.ids is not None:
+                mask[self.ids == value] = True
+            else:
+                assert self.doc is not None and self.id is not None
+                mask[self.doc[self.id == value]] = True
             rows.append(packed_bits(mask))
-        words = (self.size + 63) // 64
         bits = np.stack(rows) if rows else np.zeros((0, words), np.uint64)
+        if self.ids is not None:
+            rare = (self.ids >= 0) & ~np.isin(self.ids, head)
+            code = np.where(rare, self.ids.astype(np.intp) + 1, 0)
+            empty = np.zeros(0, np.int32)
+            return ValueSets(head, bits, empty, empty, code if rare.any() else None)
+        assert self.doc is not None and self.id is not None
         tail = ~np.isin(self.id, head)
         return ValueSets(head, bits, self.doc[tail], self.id[tail])
 
@@ -220,17 +262,22 @@ class KeywordColumn:
         mask[self.doc[np.isin(self.id, chosen)]] = True
         return mask
 
-    def counts(self, mask: BoolArray) -> npt.NDArray[np.int64]:
-        """Return documents per value id among `mask`."""
-        if self.ids is not None:
-            # Gathering by document numbers is several times faster than by a scattered mask.
-            ids = self.ids[np.flatnonzero(mask)]
-            return np.bincount(ids[ids >= 0], minlength=len(self.names))
+    def counts(self, found: BoolArray | DocumentSet) -> npt.NDArray[np.int64]:
+        """Return documents per value id among `found` (a mask, or a DocumentSet whose
+        numbers and bits other counts share)."""
+        chosen = found if isinstance(found, DocumentSet) else DocumentSet(found)
         sets = self.sets
-        counts = np.bincount(sets.tail_id[mask[sets.tail_doc]], minlength=len(self.names))
+        values = len(self.names)
+        if self.ids is None:
+            counts = np.bincount(sets.tail_id[chosen.mask[sets.tail_doc]], minlength=values)
+        elif sets.tail_code is not None:
+            # Gathering by document numbers is several times faster than by a scattered mask.
+            counts = np.bincount(sets.tail_code[chosen.numbers], minlength=values + 1)[1:]
+        else:
+            counts = np.zeros(values, np.int64)
         if len(sets.head):
-            in_mask = np.bitwise_count(sets.bits & packed_bits(mask)).sum(axis=1, dtype=np.int64)
-            counts[sets.head] += in_mask
+            in_set = np.bitwise_count(sets.bits & chosen.bits).sum(axis=1, dtype=np.int64)
+            counts[sets.head] += in_set
         return counts
 
 
@@ -258,6 +305,10 @@ class Columns:
     published: IntArray
     alive: BoolArray
     month: npt.NDArray[np.int32] = field(init=False)
+    first_month: int = field(init=False)  # the earliest month code of a dated document
+    # month code - first_month + 1 per document, 0 for an undated one: facet counting
+    # is one gather and one np.bincount of these
+    month_slot: npt.NDArray[np.intp] = field(init=False)
     newest_first: npt.NDArray[np.int64] = field(init=False)
     oldest_first: npt.NDArray[np.int64] = field(init=False)
     _masks: dict[tuple[str, tuple[int, ...]], BoolArray] = field(init=False)
@@ -265,12 +316,15 @@ class Columns:
 
     def __post_init__(self) -> None:
         self.month = _month_code(self.published)
+        dated = self.month >= 0
+        self.first_month = int(self.month[dated].min()) if dated.any() else 0
+        self.month_slot = np.where(dated, self.month - self.first_month + 1, 0).astype(np.intp)
         # Undated documents go last in both orders; ties keep document order.
         self.newest_first = np.argsort(date_key(self.published), kind="stable")
         self.oldest_first = np.argsort(date_key(self.published, oldest=True), kind="stable")
         self._masks = {}
         self._lock = threading.Lock()
-        for array in (self.published, self.alive):
+        for array in (self.published, self.alive, self.month_slot):
             array.setflags(write=False)
 
     @classmethod

@@ -1,0 +1,135 @@
+"""Facet counting over the columns against plain Python counts: each way a column is
+arranged (common values as bitsets, rare ones gathered; single- and multi-valued) and
+the date facets with their selected period."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search.local.searching.facet_counts import (
+    counted_date_facets,
+    date_facets,
+    facet_value,
+    keyword_facet,
+)
+from search.local.store.columns import HEAD_SHARE, Columns, DocumentSet, Row, write_columns
+from search.results import FacetValue
+
+SIZE = 3 * HEAD_SHARE * 10  # enough documents for common (bitset) and rare values
+
+
+def rows(seed: int) -> list[Row]:
+    """Seeded documents: a few common and many rare providers and topics, one common
+    type (no gather at all for it), dates over three years, some undated or deleted."""
+    rng = random.Random(seed)
+    out = []
+    for number in range(SIZE):
+        provider = f"P{rng.choice([0, 0, 0, 1, 1, *range(2, 80)])}"
+        topics = tuple(
+            rng.sample(["AI", "ai", "Chips", "Policy", *[f"t{i}" for i in range(60)]], 2)
+        )
+        published = None
+        if rng.random() > 0.1:
+            published = datetime(
+                2019 + rng.randrange(3), rng.randrange(1, 13), rng.randrange(1, 28)
+            )
+        out.append(
+            Row(
+                {
+                    "provider": (provider,),
+                    "topic": topics,
+                    "type": ("article",) if number % 3 else (),
+                },
+                published,
+                deleted=rng.random() < 0.05,
+            )
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Columns, list[Row]]:
+    folder: Path = tmp_path_factory.mktemp("columns")
+    documents = rows(5)
+    write_columns(folder, documents)
+    return Columns.load(folder), documents
+
+
+def naive(documents: list[Row], mask: np.ndarray, facet: str, names: list[str]) -> list[int]:
+    counter = Counter(
+        v.casefold()
+        for number, row in enumerate(documents)
+        if mask[number]
+        for v in dict.fromkeys(x.casefold() for x in row.keywords.get(facet, ()))
+    )
+    return [counter[name.casefold()] for name in names]
+
+
+@pytest.mark.parametrize("share", [0.0, 0.002, 0.05, 0.5, 1.0], ids=lambda s: f"share-{s}")
+def test_counts_equal_plain_counts(built: tuple[Columns, list[Row]], share: float) -> None:
+    columns, documents = built
+    rng = np.random.default_rng(int(share * 1000))
+    mask = (rng.random(SIZE) < share) & columns.alive
+    shared = DocumentSet(mask)
+    arranged = {name: column.sets for name, column in columns.keywords.items()}
+    assert [len(arranged[n].head) > 0 for n in ("provider", "topic", "type")] == [True] * 3
+    assert arranged["provider"].tail_code is not None  # rare providers are gathered
+    assert arranged["type"].tail_code is None  # one common value: a popcount only
+    for name, column in columns.keywords.items():
+        want = naive(documents, mask, name, column.names)
+        assert column.counts(mask).tolist() == want, name
+        assert column.counts(shared).tolist() == want, name
+
+
+def test_date_facets_count_months_and_years_and_flag_the_selected_period(
+    built: tuple[Columns, list[Row]],
+) -> None:
+    columns, documents = built
+    mask = columns.alive.copy()
+    mask[::7] = False
+    dated = [r.published for n, r in enumerate(documents) if mask[n] and r.published]
+    months = sorted(Counter(f"{p.year:04d}-{p.month:02d}" for p in dated).items())
+    years = sorted(Counter(f"{p.year:04d}" for p in dated).items())
+    periods = {
+        "none": (None, None, None, None),
+        "a year": (date(2020, 1, 1), date(2020, 12, 31), "2020", None),
+        "a month": (date(2020, 2, 1), date(2020, 2, 29), None, "2020-02"),
+        "not a whole month": (date(2020, 2, 2), date(2020, 2, 29), None, None),
+        "open end": (date(2020, 1, 1), None, None, None),
+    }
+    for label, (start, end, year, month) in periods.items():
+        got_years, got_months = counted_date_facets(columns, DocumentSet(mask), start, end)
+        assert got_years == [FacetValue(v, c, v == year) for v, c in years], label
+        assert got_months == [FacetValue(v, c, v == month) for v, c in months], label
+    assert counted_date_facets(columns, DocumentSet(mask & False), None, None) == ([], [])
+    # the OpenSearch backend's form: {month code: documents}, zero counts listed as given
+    by_code = {(2020 - 1970) * 12 + 1: 4, (2021 - 1970) * 12: 0, (2021 - 1970) * 12 + 5: 2}
+    assert date_facets(by_code, date(2021, 6, 1), date(2021, 6, 30)) == (
+        [FacetValue("2020", 4, False), FacetValue("2021", 2, False)],
+        [
+            FacetValue("2020-02", 4, False),
+            FacetValue("2021-01", 0, False),
+            FacetValue("2021-06", 2, True),
+        ],
+    )
+    assert date_facets({}, None, None) == ([], [])
+
+
+def test_keyword_facet_lists_selected_values_and_reuses_equal_values(
+    built: tuple[Columns, list[Row]],
+) -> None:
+    columns, _ = built
+    column = columns.keywords["topic"]
+    counts = column.counts(columns.alive)
+    listed = keyword_facet(column, counts, ["CHIPS", "nothing"])
+    by_name = {v.value: v for v in listed}
+    assert by_name["Chips"].selected and by_name["nothing"] == FacetValue("nothing", 0, True)
+    assert [v.count for v in listed[:-1]] == sorted((v.count for v in listed[:-1]), reverse=True)
+    assert facet_value("AI", 3, False) is facet_value("AI", 3, False)
+    assert facet_value("AI", 3, False) == FacetValue("AI", 3, False)
