@@ -18,6 +18,7 @@ from search.local.searching.facet_counts import (
     facet_value,
     keyword_facet,
 )
+from search.local.searching.timeline import counted_timeline, timeline
 from search.local.store.columns import HEAD_SHARE, Columns, DocumentSet, Row, write_columns
 from search.results import FacetValue
 
@@ -133,3 +134,28 @@ def test_keyword_facet_lists_selected_values_and_reuses_equal_values(
     assert [v.count for v in listed[:-1]] == sorted((v.count for v in listed[:-1]), reverse=True)
     assert facet_value("AI", 3, False) is facet_value("AI", 3, False)
     assert facet_value("AI", 3, False) == FacetValue("AI", 3, False)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (None, None),
+        (date(2020, 3, 1), date(2020, 3, 10)),
+        (date(2020, 1, 1), date(2021, 6, 30)),
+        (date(2021, 11, 5), None),
+        (None, date(2019, 1, 20)),
+        (date(2020, 2, 1), date(2020, 2, 29)),
+    ],
+    ids=["archive", "days", "months", "open-end", "open-start", "a-month"],
+)
+def test_timeline_from_the_columns_equals_the_timeline_from_dates(
+    built: tuple[Columns, list[Row]], start: date | None, end: date | None
+) -> None:
+    columns, _ = built
+    numbers = np.flatnonzero(columns.alive & (np.arange(SIZE) % 3 > 0))
+    want = timeline(columns.published[numbers], start, end)
+    assert want.buckets
+    assert counted_timeline(columns, numbers, start, end) == want
+    assert counted_timeline(columns, numbers[:0], start, end) == timeline(
+        columns.published[:0], start, end
+    )

@@ -26,7 +26,7 @@ from search.local.searching.ranking import ranked
 from search.local.searching.semantic import FUSION_DEPTH, fuse, neighbours
 from search.local.searching.snapshot import Snapshot
 from search.local.searching.strategy import text_match
-from search.local.searching.timeline import timeline
+from search.local.searching.timeline import counted_timeline
 from search.local.store.columns import Columns, DocumentSet
 from search.request import SearchRequest
 from search.results import FacetValue, Filters, SearchResult, no_facets, no_timeline
@@ -141,7 +141,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         facet_lists = _facets(columns, request, without)
         # disjunctive, as the year and month facets: without the dates
         undated_filters = without("date").numbers
-        dates = timeline(columns.published[undated_filters], request.date_from, request.date_to)
+        dates = counted_timeline(columns, undated_filters, request.date_from, request.date_to)
     suggestion = None
     matched = total if documents is None else documents  # did-you-mean counts documents
     if match is not None and match.tiers is not None:  # relaxed: those holding every word

@@ -10,12 +10,13 @@ from/to) would find, including the part of an edge period outside the filter.
 from __future__ import annotations
 
 import calendar
+import functools
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
 
-from search.local.store.columns import NO_DATE
+from search.local.store.columns import NO_DATE, Columns
 from search.results import Timeline, TimelineBucket
 
 DAY_SPAN = 45  # days: up to a month and a half of daily bars
@@ -37,6 +38,7 @@ def _month_numbers(days: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
 
 
+@functools.lru_cache(maxsize=8192)  # periods repeat from search to search
 def _period(interval: str, code: int) -> tuple[str, str, date, date]:
     """Return the key, label, first and last day of period `code` of `interval`."""
     if interval == "day":
@@ -60,13 +62,36 @@ def timeline(published: npt.NDArray[np.int64], start: date | None, end: date | N
     """Return the timeline of documents with minute stamps `published` (NO_DATE for
     undated; the documents passing every filter but the dates) over start..end."""
     days = published[published != NO_DATE] // MINUTES_A_DAY
+    return dated_timeline(days, None, start, end)
+
+
+def counted_timeline(
+    columns: Columns, numbers: npt.NDArray[np.int64], start: date | None, end: date | None
+) -> Timeline:
+    """Return timeline() of documents `numbers`, from the columns' day numbers and month
+    codes (computed once per generation, not once per search)."""
+    days = columns.day[numbers]
+    dated = days != NO_DATE
+    return dated_timeline(days[dated], columns.month[numbers][dated], start, end)
+
+
+def dated_timeline(
+    days: npt.NDArray[np.int64],
+    months: npt.NDArray[np.integer] | None,
+    start: date | None,
+    end: date | None,
+) -> Timeline:
+    """Return the timeline of dated documents with day numbers `days` and month codes
+    `months` (None: computed from the days when the interval needs them)."""
     seen = (int(days.min()), int(days.max())) if len(days) else None
     span = day_range(seen, start, end)
     if span is None:  # nothing dated and no range: nothing to draw
         return Timeline("year", [])
     interval = interval_for(*span)
     first, last = period_codes(interval, *span)
-    codes = days if interval == "day" else _month_numbers(days)
+    codes: npt.NDArray[np.integer] = days
+    if interval != "day":
+        codes = months if months is not None else _month_numbers(days)
     if interval == "year":
         codes = codes // 12
     inside = codes[(codes >= first) & (codes <= last)] - first
@@ -127,15 +152,13 @@ def filled(
     chosen = (start, end) if type(start) is date and type(end) is date else None
     buckets = []
     for code in listed:
-        key, label, begins, ends = _period(interval, code)
-        buckets.append(
-            TimelineBucket(
-                key,
-                label,
-                counts.get(code, 0),
-                begins.isoformat(),
-                ends.isoformat(),
-                chosen == (begins, ends),
-            )
-        )
+        *_, begins, ends = _period(interval, code)
+        buckets.append(_bucket(interval, code, counts.get(code, 0), chosen == (begins, ends)))
     return Timeline(interval, buckets)
+
+
+@functools.lru_cache(maxsize=65_536)  # frozen, so equal buckets are shared across answers
+def _bucket(interval: str, code: int, count: int, selected: bool) -> TimelineBucket:
+    """Return the TimelineBucket of period `code` of `interval`."""
+    key, label, begins, ends = _period(interval, code)
+    return TimelineBucket(key, label, count, begins.isoformat(), ends.isoformat(), selected)

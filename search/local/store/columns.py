@@ -305,6 +305,7 @@ class Columns:
     published: IntArray
     alive: BoolArray
     month: npt.NDArray[np.int32] = field(init=False)
+    day: IntArray = field(init=False)  # days since 1970-01-01, NO_DATE for an undated document
     first_month: int = field(init=False)  # the earliest month code of a dated document
     # month code - first_month + 1 per document, 0 for an undated one: facet counting
     # is one gather and one np.bincount of these
@@ -316,6 +317,7 @@ class Columns:
 
     def __post_init__(self) -> None:
         self.month = _month_code(self.published)
+        self.day = np.where(self.published != NO_DATE, self.published // (24 * 60), NO_DATE)
         dated = self.month >= 0
         self.first_month = int(self.month[dated].min()) if dated.any() else 0
         self.month_slot = np.where(dated, self.month - self.first_month + 1, 0).astype(np.intp)
@@ -324,7 +326,7 @@ class Columns:
         self.oldest_first = np.argsort(date_key(self.published, oldest=True), kind="stable")
         self._masks = {}
         self._lock = threading.Lock()
-        for array in (self.published, self.alive, self.month_slot):
+        for array in (self.published, self.alive, self.month_slot, self.day, self.month):
             array.setflags(write=False)
 
     @classmethod
