@@ -84,6 +84,15 @@ def open_backend(settings: Settings) -> Backend:
     return backend
 
 
+def verify_index(index_dir: Path) -> dict[str, list[str] | None]:
+    """Check every file of the current and previous local generations against their
+    checksums; return {generation: problems}, the current one first ([]: sound; None:
+    built without checksums). Raises IndexMissing."""
+    from search.local import LocalBackend
+
+    return LocalBackend(index_dir).verify()
+
+
 def build_index(
     seeds_dir: Path,
     index_dir: Path,

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from search import __version__
-from search.backend import build_index, open_backend
+from search.backend import build_index, open_backend, verify_index
 from search.config import BACKENDS, DEFAULT_INDEX, DEFAULT_SEEDS, Settings
 from search.errors import BadQuery, IndexMissing, SearchError
 from search.export import ExportPlan, write_file
@@ -369,6 +369,34 @@ def stats(
         return
     for name, value in meta.items():
         click.echo(f"{name}: {value}")
+
+
+@cli.command()
+@INDEX_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def verify(index_dir: Path, as_json: bool) -> None:
+    """Check every file of the current and previous generations against the checksums
+    their builds recorded (exit 1 if the current one is damaged)."""
+    try:
+        found = verify_index(index_dir)
+    except IndexMissing:
+        raise _no_index(index_dir) from None
+    current = next(iter(found))
+    if as_json:
+        click.echo(json.dumps({"current": current, "generations": found}, indent=2))
+    else:
+        for name, problems in found.items():
+            role = "current" if name == current else "previous"
+            if problems is None:
+                click.echo(f"{name} ({role}): built without checksums, cannot be checked")
+            elif not problems:
+                click.echo(f"{name} ({role}): every file matches its checksum")
+            else:
+                click.echo(f"{name} ({role}): DAMAGED")
+                for problem in problems:
+                    click.echo(f"  {problem}")
+    if found[current]:
+        raise SystemExit(1)
 
 
 @cli.command()

@@ -11,6 +11,7 @@ HTTP statuses, so neither imports the other::
     ├── DocumentNotFound (404)  no document has the requested id
     ├── SearchTimeout (503)     one search ran past its time limit and was stopped
     ├── BackendUnavailable (503) the search cluster cannot be reached or cannot answer
+    ├── IndexCorrupt (503)      the generation's files do not match their checksums
     ├── ExportInterrupted (503) a new generation was published while an export was sent
     └── BadQuery (400)          a request parameter is unusable (names the parameter)
 """
@@ -100,6 +101,22 @@ class BackendUnavailable(SearchError):
 
     status_code = 503
     code = "backend_unavailable"
+
+
+class IndexCorrupt(SearchError):
+    """A generation's files do not match the checksums its build recorded."""
+
+    status_code = 503
+    code = "index_corrupt"
+
+    def __init__(self, generation: str, problems: list[str]) -> None:
+        # File names only: the message reaches the public API, no server path in it.
+        shown = "; ".join(problems[:3]) + (
+            f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+        )
+        super().__init__(f"index generation {generation} is damaged and is not served: {shown}")
+        self.generation = generation
+        self.problems = problems
 
 
 class ExportInterrupted(SearchError):

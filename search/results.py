@@ -333,16 +333,23 @@ class Health:
     vectors: Annotated[
         bool, doc("Whether the index has embeddings (else searches run in keyword mode)")
     ] = False
+    problem: Annotated[
+        str | None,
+        Doc("Only when a newer generation is damaged: why it is not served", optional=True),
+    ] = None
 
     def as_json(self) -> dict[str, object]:
-        """Return the /healthz body."""
-        return {
+        """Return the /healthz body (`problem` only when there is one)."""
+        body: dict[str, object] = {
             "status": self.status,
             "documents": self.documents,
             "generation": self.generation,
             "built_at": self.built_at,
             "vectors": self.vectors,
         }
+        if self.problem:
+            body["problem"] = self.problem
+        return body
 
 
 @dataclass(frozen=True)

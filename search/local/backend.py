@@ -21,12 +21,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from search.errors import DocumentNotFound, IndexMissing
+from search.errors import DocumentNotFound, IndexCorrupt, IndexMissing
 from search.local.searching.hits import document_detail
 from search.local.searching.run import run_search
 from search.local.searching.snapshot import Snapshot
 from search.local.searching.suggest import suggest_for
-from search.local.store import generations
+from search.local.store import checksums, generations
 from search.request import SearchRequest
 from search.results import DocumentDetail, Health, SearchResult, Suggestions
 
@@ -46,12 +46,14 @@ class LocalBackend:
         self._switch = threading.Lock()
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
+        self._damaged: dict[str, IndexCorrupt] = {}  # generations whose checksums failed
+        self._fully_checked: set[str] = set()
 
     @classmethod
     def open(cls, index_dir: Path) -> LocalBackend:
         """Return a backend for `index_dir`; a missing index is not an error until a search."""
         engine = cls(index_dir)
-        with contextlib.suppress(IndexMissing):
+        with contextlib.suppress(IndexMissing, IndexCorrupt):  # said by requests (503)
             engine._current()
         return engine
 
@@ -78,8 +80,12 @@ class LocalBackend:
                 return self._snapshot
             if self._snapshot is None or folder.name != self._snapshot.name:
                 try:
-                    fresh = Snapshot(folder)
-                except Exception as exc:  # deleted under us or damaged: keep the old one
+                    fresh = self._open(folder, full=warm)
+                except IndexCorrupt as exc:  # keep the old one, or fall back to the previous
+                    if self._snapshot is not None:
+                        return self._snapshot
+                    fresh = self._fallback(exc)
+                except Exception as exc:  # deleted under us or unreadable: keep the old one
                     if self._snapshot is None:
                         raise IndexMissing(self.index_dir) from exc
                     return self._snapshot
@@ -93,11 +99,59 @@ class LocalBackend:
         finally:
             self._switch.release()
 
+    def _open(self, folder: Path, full: bool) -> Snapshot:
+        """Return a snapshot of `folder` once its checksums hold: sizes and small files
+        always, every byte when `full` (servers, off the request path). Raises
+        IndexCorrupt, remembered so a damaged generation is checked once."""
+        known = self._damaged.get(folder.name)
+        if known is not None:
+            raise known
+        problems = checksums.verify(folder, full=full)
+        if problems:
+            self._damaged[folder.name] = IndexCorrupt(folder.name, problems)
+            raise self._damaged[folder.name]
+        if full:
+            self._fully_checked.add(folder.name)
+        return Snapshot(folder)
+
+    def _fallback(self, damaged: IndexCorrupt) -> Snapshot:
+        """Return a snapshot of the previous generation, sound, in place of the damaged
+        current one; raise `damaged` when there is none."""
+        previous = generations.previous_generation(self.index_dir)
+        if previous is None or previous.name == damaged.generation:
+            raise damaged
+        try:
+            return self._open(previous, full=True)
+        except Exception:
+            raise damaged from None
+
+    def _verify_served(self) -> None:
+        """Hash every file of the generation in use, once (servers, before serving it):
+        damaged, it is replaced by the previous generation, or by nothing (503s)."""
+        with self._switch:
+            snapshot = self._snapshot
+            if snapshot is None or snapshot.name in self._fully_checked:
+                return
+            problems = checksums.verify(snapshot.folder, full=True)
+            self._fully_checked.add(snapshot.name)
+            if not problems:
+                return
+            damaged = self._damaged[snapshot.name] = IndexCorrupt(snapshot.name, problems)
+            try:
+                self._snapshot = self._fallback(damaged)
+            except IndexCorrupt:
+                self._snapshot = None
+            snapshot.retire()
+
     def warm(self) -> int:
         """Read the commonest words' postings of the current generation now, rather than
         in the first searches that need them (servers, before serving); return how many
-        terms were read (0 without an index)."""
-        with contextlib.suppress(IndexMissing), self.snapshot() as snapshot:
+        terms were read (0 without an index). Every file of the generation is checked
+        against its checksums first."""
+        with contextlib.suppress(IndexMissing, IndexCorrupt):
+            self._current()
+            self._verify_served()
+        with contextlib.suppress(IndexMissing, IndexCorrupt), self.snapshot() as snapshot:
             return snapshot.warm(self._stop.is_set)
         return 0
 
@@ -151,13 +205,35 @@ class LocalBackend:
         """Return what is served (raises IndexMissing when there is no index)."""
         with self.snapshot() as snapshot:
             built = snapshot.meta.get("built_at")
+            current = generations.current_generation(self.index_dir)
+            damaged = self._damaged.get(current.name) if current is not None else None
             return Health(
                 "ok",
                 snapshot.documents,
                 snapshot.name,
                 str(built) if built else None,
                 vectors=snapshot.vectors is not None,
+                problem=str(damaged) if damaged and damaged.generation != snapshot.name else None,
             )
+
+    def verify(self) -> dict[str, list[str] | None]:
+        """Hash every file of the current and previous generations against their
+        checksums; return {generation: problems} (an empty list: sound; None: built
+        without checksums, so it cannot be checked)."""
+        found: dict[str, list[str] | None] = {}
+        for folder in (
+            generations.current_generation(self.index_dir),
+            generations.previous_generation(self.index_dir),
+        ):
+            if folder is None:
+                continue
+            if not checksums.has_checksums(folder):
+                found[folder.name] = None
+                continue
+            found[folder.name] = checksums.verify(folder, full=True)
+        if not found:
+            raise IndexMissing(self.index_dir)
+        return found
 
     def generation(self) -> str | None:
         """Return the name of the generation in use (None before one is open); cheap."""

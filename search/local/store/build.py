@@ -23,6 +23,7 @@ from search.identity import doc_id
 from search.ingest.corpus import SeedFile, count_kinds, discover, merge, parse_files
 from search.local.store import generations
 from search.local.store import segments as writers
+from search.local.store.checksums import CHECKSUMS, write_checksums
 from search.local.store.columns import ARRAYS, NAMES, article_row, write_columns
 from search.local.store.manifest import RECORDS, FileRecord, read_records, write_records
 from search.local.store.schema import PORTER, SNOWBALL
@@ -35,7 +36,7 @@ from search.synonyms import SYNONYMS, Synonyms
 # Bump when schema.build_schema() or its terms change: --incremental then builds in full.
 # 3: Snowball English stems (meta "stemmer"); 2 and before: whoosh3's Porter.
 SCHEMA_VERSION = 3
-_OWN_FILES = frozenset({generations.META, RECORDS, ARRAYS, NAMES, WORDS, STORIES})
+_OWN_FILES = frozenset({generations.META, RECORDS, ARRAYS, NAMES, WORDS, STORIES, CHECKSUMS})
 
 # A test hook: called with a stage name at each step, so crash tests can stop a build
 # exactly there ("locked", "parsed", "half-indexed", "indexed", "synced", "published").
@@ -147,6 +148,7 @@ def _build(
             **counts,
         )
         _write_meta(folder, report, seeds_dir)
+        write_checksums(folder)
         generations.fsync_tree(folder)
         checkpoint("synced")
         generations.publish(index_dir, folder)

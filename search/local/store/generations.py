@@ -57,6 +57,15 @@ def current_generation(index_dir: Path) -> Path | None:
     return folder if (folder / META).is_file() else None
 
 
+def previous_generation(index_dir: Path) -> Path | None:
+    """Return the folder of the generation published before the current one, or None."""
+    names = _read_pointer(index_dir)
+    if len(names) < 2:
+        return None
+    folder = index_dir / names[1]
+    return folder if (folder / META).is_file() else None
+
+
 def read_meta(generation: Path) -> dict[str, Any]:
     """Return a generation's meta.json (generation, built_at, documents, ...)."""
     data: dict[str, Any] = json.loads((generation / META).read_text(encoding="utf-8"))
