@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from search.local.searching import facet_counts
 from search.local.searching.facet_counts import (
     counted_date_facets,
     date_facets,
@@ -158,4 +159,26 @@ def test_timeline_from_the_columns_equals_the_timeline_from_dates(
     assert counted_timeline(columns, numbers, start, end) == want
     assert counted_timeline(columns, numbers[:0], start, end) == timeline(
         columns.published[:0], start, end
+    )
+
+
+def test_lists_made_before_are_handed_out_as_copies(built: tuple[Columns, list[Row]]) -> None:
+    columns, _ = built
+    column = columns.keywords["provider"]
+    counts = column.counts(columns.alive)
+    first = keyword_facet(column, counts, ["P1"])
+    first.append(FacetValue("spoiled", 1, False))
+    again = keyword_facet(column, counts, ["P1"])
+    assert again == first[:-1] and again is not first
+    found = DocumentSet(columns.alive)
+    years, months = counted_date_facets(columns, found, None, None)
+    years.clear()
+    months.clear()
+    kept = counted_date_facets(columns, found, None, None)
+    facet_counts._date_lists.clear()
+    assert kept == counted_date_facets(columns, found, None, None) and kept[1]
+    made = counted_timeline(columns, found.numbers, None, None)
+    made.buckets.clear()
+    assert counted_timeline(columns, found.numbers, None, None) == timeline(
+        columns.published[found.numbers], None, None
     )

@@ -10,8 +10,9 @@ Only the values listed are made into FacetValues, and equal ones are made once.
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import date
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +23,9 @@ from search.results import FacetValue
 
 Mask = npt.NDArray[np.bool_]
 VALUE_CACHE = 65_536  # FacetValues kept for reuse: (value, count, selected) repeats a lot
+LISTS_KEPT = 4_096  # facet lists kept by their counts: head queries count the same again
 _values: dict[tuple[str, int, bool], FacetValue] = {}
+_date_lists: dict[tuple[object, ...], tuple[list[FacetValue], list[FacetValue]]] = {}
 
 
 def facet_value(value: str, count: int, selected: bool) -> FacetValue:
@@ -38,6 +41,20 @@ def facet_value(value: str, count: int, selected: bool) -> FacetValue:
     return made
 
 
+def remembered(
+    kept: dict[tuple[object, ...], Any], key: tuple[object, ...], make: Callable[[], Any]
+) -> Any:
+    """Return make(), or what it returned before for `key` in `kept` (bounded by
+    LISTS_KEPT): a pure function of counts that repeat, made once."""
+    found = kept.get(key)
+    if found is None:
+        found = make()
+        if len(kept) >= LISTS_KEPT:
+            kept.clear()
+        kept[key] = found
+    return found
+
+
 def keyword_facet(
     column: KeywordColumn, counts: npt.NDArray[np.int64], selected: Collection[str]
 ) -> list[FacetValue]:
@@ -45,7 +62,17 @@ def keyword_facet(
     under their display name when the index knows them (so they can be unticked).
 
     Values are ordered by NumPy (with the column's kept name order) and only the
-    listed ones are made."""
+    listed ones are made; equal counts give the list made before (a copy)."""
+    key = (counts.tobytes(), tuple(selected))
+    listed: list[FacetValue] = remembered(
+        column.lists, key, lambda: _keyword_values(column, counts, selected)
+    )
+    return list(listed)
+
+
+def _keyword_values(
+    column: KeywordColumn, counts: npt.NDArray[np.int64], selected: Collection[str]
+) -> list[FacetValue]:
     names, index, rank = column.names, column.index, column.rank
     chosen = {s.casefold() for s in selected}
     nonzero = np.flatnonzero(counts)
@@ -120,13 +147,25 @@ def _period_values(
     start: date | None,
     end: date | None,
 ) -> tuple[list[FacetValue], list[FacetValue]]:
-    """Return the year and month FacetValues of month `codes` (ascending) with `counts`."""
+    """Return the year and month FacetValues of month `codes` (ascending) with `counts`
+    (equal ones give the lists made before, copied)."""
     if not len(codes):
         return [], []
+    chosen = _chosen_periods(start, end)
+    key = (codes.astype(np.int64).tobytes(), counts.astype(np.int64).tobytes(), chosen)
+    years, months = remembered(_date_lists, key, lambda: _make_periods(codes, counts, *chosen))
+    return list(years), list(months)
+
+
+def _make_periods(
+    codes: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.int64],
+    chosen_year: int | None,
+    chosen_month: int | None,
+) -> tuple[list[FacetValue], list[FacetValue]]:
     years = codes // 12
     starts = np.flatnonzero(np.diff(years, prepend=years[0] - 1))  # each year's first month
     per_year = np.add.reduceat(counts, starts).tolist()
-    chosen_year, chosen_month = _chosen_periods(start, end)
     year_values = [
         facet_value(_year_label(1970 + y), c, 1970 + y == chosen_year)
         for y, c in zip(years[starts].tolist(), per_year, strict=True)

@@ -18,8 +18,21 @@ from whoosh.analysis import STOP_WORDS
 from search.local.store.schema import TOKEN, stemmer_in_use
 
 ANALYSED_TEXTS = 8192  # titles and excerpts whose words are kept by stem (result pages repeat)
+MARKED_KEPT = 8  # highlighted forms kept per text (one per set of its words a query matched)
 Spans = dict[str, tuple[tuple[int, int], ...]]
-_analysed: OrderedDict[tuple[str, str], Spans] = OrderedDict()  # by (stemmer, text)
+
+
+class _Analysed:
+    """A text's words by stem, and the highlighted forms made of it so far."""
+
+    __slots__ = ("marked", "spans")
+
+    def __init__(self, spans: Spans) -> None:
+        self.spans = spans
+        self.marked: dict[tuple[str, ...], str] = {}
+
+
+_analysed: OrderedDict[tuple[str, str], _Analysed] = OrderedDict()  # by (stemmer, text)
 _lock = threading.Lock()
 
 
@@ -27,8 +40,20 @@ def highlight(text: str, terms: Collection[str]) -> str:
     """Return `text` escaped, with words whose stem is in `terms` wrapped in <mark>."""
     if not terms:
         return html.escape(text, quote=True)
-    spans = _spans(text)
-    marked = sorted(span for term in set(terms) for span in spans.get(term, ()))
+    analysed = _analyse(text)
+    spans = analysed.spans
+    matched = tuple(sorted(term for term in set(terms) if term in spans))
+    done = analysed.marked.get(matched)  # the same words of a text mark the same way
+    if done is None:
+        done = _marked(text, sorted(span for term in matched for span in spans[term]))
+        if len(analysed.marked) >= MARKED_KEPT:
+            analysed.marked.clear()
+        analysed.marked[matched] = done
+    return done
+
+
+def _marked(text: str, marked: list[tuple[int, int]]) -> str:
+    """Return `text` escaped with the (sorted) spans `marked` wrapped in <mark>."""
     parts: list[str] = []
     last = 0
     for start, end in marked:
@@ -39,22 +64,23 @@ def highlight(text: str, terms: Collection[str]) -> str:
     return "".join(parts)
 
 
-def _spans(text: str) -> Spans:
+def _analyse(text: str) -> _Analysed:
     """Return {stem: [(start, end) of each word with that stem]} of `text` (cached: the
-    words of a text are stemmed once, not once per search that shows it)."""
+    words of a text are stemmed once, not once per search that shows it), with the
+    highlighted forms made of it."""
     stemmer = stemmer_in_use()
     key = (stemmer.name, text)
-    spans = _analysed.get(key)
-    if spans is None:
+    analysed = _analysed.get(key)
+    if analysed is None:
         found: dict[str, list[tuple[int, int]]] = {}
         for match in TOKEN.finditer(text):
             lowered = match.group().lower()
             if len(lowered) >= 2 and lowered not in STOP_WORDS:
                 found.setdefault(stemmer(lowered), []).append(match.span())
         # Tuples, not lists: the garbage collector stops tracking them (and the dict).
-        spans = {stem: tuple(places) for stem, places in found.items()}
+        analysed = _Analysed({stem: tuple(places) for stem, places in found.items()})
         with _lock:
-            _analysed[key] = spans
+            _analysed[key] = analysed
             if len(_analysed) > ANALYSED_TEXTS:
                 _analysed.popitem(last=False)
-    return spans
+    return analysed

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
+from search.local.searching.facet_counts import remembered
 from search.local.store.columns import NO_DATE, Columns
 from search.results import Timeline, TimelineBucket
 
@@ -24,6 +25,7 @@ MONTH_SPAN = 731  # days: up to two years of monthly bars; years beyond
 MAX_FILLED = 200  # periods listed with empty ones; past it (stray ancient dates) only the rest
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 EPOCH = date(1970, 1, 1)
+_timelines: dict[tuple[object, ...], Timeline] = {}
 MINUTES_A_DAY = 24 * 60
 
 
@@ -96,14 +98,15 @@ def dated_timeline(
         codes = codes // 12
     inside = codes[(codes >= first) & (codes <= last)] - first
     counts = np.bincount(inside, minlength=last - first + 1)
-    return filled(
-        interval,
-        first,
-        {first + int(i): int(c) for i, c in enumerate(counts) if c},
-        last,
-        start,
-        end,
-    )
+    chosen = (start, end) if type(start) is date and type(end) is date else None
+    key = (interval, first, last, counts.tobytes(), chosen)  # equal counts: the same buckets
+
+    def make() -> Timeline:
+        found = {first + i: c for i, c in enumerate(counts.tolist()) if c}
+        return filled(interval, first, found, last, start, end)
+
+    made: Timeline = remembered(_timelines, key, make)
+    return Timeline(made.interval, list(made.buckets))
 
 
 def day_range(

@@ -207,9 +207,12 @@ class KeywordColumn:
     doc: npt.NDArray[np.int32] | None = None  # multi-valued: (document, value id) pairs
     id: npt.NDArray[np.int32] | None = None
     index: dict[str, int] = field(init=False)  # casefolded name -> value id
+    # facet lists made from this column, by counts and selection (facet_counts.keyword_facet)
+    lists: dict[tuple[object, ...], Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.index = {name.casefold(): n for n, name in enumerate(self.names)}
+        self.lists = {}
         for array in (self.ids, self.doc, self.id):
             if array is not None:
                 array.setflags(write=False)
