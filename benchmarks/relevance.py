@@ -704,6 +704,43 @@ def _ours_rows(
             engine.close()
 
 
+def coordinate_ascent(
+    grid: Mapping[str, Sequence[float]],
+    start: Mapping[str, float],
+    score: Callable[[Mapping[str, float]], float],
+    rounds: int,
+    min_gain: float,
+) -> tuple[dict[str, float], float, list[dict[str, Any]]]:
+    """Return the best knobs, their score and the steps that led there: knobs tried one
+    at a time in `grid` order, each value in turn, a value kept only if it beats the best
+    so far by `min_gain`; rounds repeat (at most `rounds`) until nothing changes."""
+    best = dict(start)
+    best_score = score(best)
+    steps: list[dict[str, Any]] = []
+    for round_number in range(1, rounds + 1):
+        changed = False
+        for name, values in grid.items():
+            for value in values:
+                if value == best[name]:
+                    continue
+                trial = {**best, name: value}
+                trial_score = score(trial)
+                if trial_score > best_score + min_gain:
+                    steps.append(
+                        {
+                            "round": round_number,
+                            "knob": name,
+                            "from": best[name],
+                            "to": value,
+                            "tuning ndcg@10": round(trial_score, 4),
+                        }
+                    )
+                    best, best_score, changed = trial, trial_score, True
+        if not changed:
+            break
+    return best, best_score, steps
+
+
 def tune(corpus: Path, rounds: int = 3, min_gain: float = MIN_GAIN) -> dict[str, Any]:
     """Coordinate ascent over GRID on the tuning split's nDCG@10; report both splits.
 
@@ -721,30 +758,7 @@ def tune(corpus: Path, rounds: int = 3, min_gain: float = MIN_GAIN) -> dict[str,
             return float(summarise(rows, "ours")["ndcg@10"] or 0.0)
 
         before = current_knobs()
-        best = dict(before)
-        best_score = tuned_score(best)
-        steps: list[dict[str, Any]] = []
-        for round_number in range(1, rounds + 1):
-            changed = False
-            for name, values in GRID.items():
-                for value in values:
-                    if value == best[name]:
-                        continue
-                    trial = {**best, name: value}
-                    score = tuned_score(trial)
-                    if score > best_score + min_gain:
-                        steps.append(
-                            {
-                                "round": round_number,
-                                "knob": name,
-                                "from": best[name],
-                                "to": value,
-                                "tuning ndcg@10": score,
-                            }
-                        )
-                        best, best_score, changed = trial, score, True
-            if not changed:
-                break
+        best, _, steps = coordinate_ascent(GRID, before, tuned_score, rounds, min_gain)
         outcome: dict[str, Any] = {
             "min_gain": min_gain,
             "before": before,

@@ -116,3 +116,24 @@ def test_an_index_without_vectors_serves_keyword(tmp_path: Path, corpus_dir: Pat
     result = backend.search(SearchRequest(q="driverless cars", mode="hybrid"))
     assert result.mode == "keyword"
     assert backend.health().vectors is False
+
+
+@pytest.mark.parametrize(
+    ("q", "every_word"),
+    [
+        ("hackaday machine learning", ["d069d7d2e77fc470", "e0143f9827112943"]),
+        ("guardian facial recognition", ["419bc399885d9386"]),
+    ],
+    ids=["two-of-a-provider", "one-of-a-provider"],
+)
+def test_hybrid_ranks_every_word_matches_first(
+    backend: LocalBackend, q: str, every_word: list[str]
+) -> None:
+    # a provider's name is a signal only the keyword side sees: its every-word matches
+    # (the same as match=all's) lead the hybrid page, the neighbours in meaning follow
+    strict = backend.search(SearchRequest(q=q, match="all", mode="keyword"))
+    assert [h.id for h in strict.hits] == every_word
+    hybrid = backend.search(SearchRequest(q=q))
+    assert hybrid.mode == "hybrid"
+    assert [h.id for h in hybrid.hits[: len(every_word)]] == every_word
+    assert len(hybrid.hits) == 10

@@ -23,7 +23,7 @@ from search.local.searching.matching import Evaluation, Match
 from search.local.searching.more_like_this import like_query
 from search.local.searching.query_parser import plain_words
 from search.local.searching.ranking import ranked
-from search.local.searching.semantic import FUSION_DEPTH, fuse, neighbours
+from search.local.searching.semantic import FUSION_DEPTH, fuse, neighbours, query_shape
 from search.local.searching.snapshot import Snapshot
 from search.local.searching.strategy import text_match
 from search.local.searching.timeline import counted_timeline
@@ -82,11 +82,12 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
             base[left_out] = False
     mode = _mode(snapshot, request, match)
     near: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None = None
+    shape = query_shape(match, found.matching, len(found.words))
     if mode != "keyword":
         within = columns.alive.copy()
         if left_out is not None:
             within[left_out] = False
-        near = neighbours(snapshot, text, left_out, within)
+        near = neighbours(snapshot, text, left_out, within, shape if mode == "hybrid" else None)
         near_mask = np.zeros_like(columns.alive)
         near_mask[near[0]] = True
         base = near_mask if mode == "semantic" else base | near_mask
@@ -106,7 +107,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
             return near[0][keep][:wanted], near[1][keep][:wanted]
         matched = final if match is None else final & match.mask  # the keyword side only
         keyword, _ = ranked(snapshot, matched, match, sort, max(wanted, FUSION_DEPTH), found.words)
-        numbers, scores = fuse(keyword, near[0], final)
+        numbers, scores = fuse(keyword, near[0], final, shape)
         if len(numbers) < wanted:  # keyword matches beyond the fusion depth follow
             tail = keyword[~np.isin(keyword, numbers)]
             numbers = np.concatenate([numbers, tail])
