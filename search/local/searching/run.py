@@ -82,12 +82,12 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
             base[left_out] = False
     mode = _mode(snapshot, request, match)
     near: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None = None
-    shape = query_shape(match, found.matching, len(found.words))
+    shape = query_shape(match, found.matching, len(found.words)) if mode == "hybrid" else None
     if mode != "keyword":
         within = columns.alive.copy()
         if left_out is not None:
             within[left_out] = False
-        near = neighbours(snapshot, text, left_out, within, shape if mode == "hybrid" else None)
+        near = neighbours(snapshot, text, left_out, within, shape)
         near_mask = np.zeros_like(columns.alive)
         near_mask[near[0]] = True
         base = near_mask if mode == "semantic" else base | near_mask
@@ -102,7 +102,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     def rank(wanted: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         if near is None or sort != "relevance":
             return ranked(snapshot, chosen, match, sort, wanted, found.words)
-        if mode == "semantic":
+        if shape is None:  # semantic mode (a hybrid search always has a shape)
             keep = final[near[0]]
             return near[0][keep][:wanted], near[1][keep][:wanted]
         matched = final if match is None else final & match.mask  # the keyword side only

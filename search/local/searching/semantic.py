@@ -81,6 +81,12 @@ def query_vector(text: str) -> F32:
     return found
 
 
+def forget(text: str) -> None:
+    """Drop the kept vector of a query text (benchmarks time an uncached embedding)."""
+    with _model_lock:
+        _queries.pop(text, None)
+
+
 def neighbours(
     snapshot: Snapshot,
     text: str,
