@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from benchmarks.build import bench_build, format_build
+from benchmarks.generator import END, write_corpus
 from benchmarks.httpbench import bench_http, format_http
 from benchmarks.judgments import default_corpus
 from benchmarks.measure import machine, workdir
@@ -81,6 +83,18 @@ def http_command(
     click.echo(format_http(result))
     if json_path:
         json_path.write_text(json.dumps({"machine": machine(), "http": result}, indent=2))
+
+
+@bench.command("corpus")
+@click.option("--count", default=20_000, show_default=True, help="Seed files to write.")
+@click.option("--seed", default=42, show_default=True, help="The generator's seed.")
+@click.option("--until-now", is_flag=True, help="Date them up to now (default: 2015 to 2026).")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def corpus_command(count: int, seed: int, until_now: bool, folder: Path) -> None:
+    """Write a generated corpus of seed files (`make demo-large` serves one)."""
+    end = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0) if until_now else END
+    write_corpus(folder, count, seed=seed, end=end)
+    click.echo(f"wrote {count:,} generated seed files to {folder}, up to {end:%Y-%m-%d %H:%M}")
 
 
 @bench.command("relevance")

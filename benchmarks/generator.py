@@ -2,8 +2,10 @@
 
 Titles and excerpts draw words from a Zipf distribution over real English and tech
 words (with a long tail of made-up words, as real archives have names and jargon);
-30 topics and 300 providers have skewed frequencies; dates run from 2015 to 2026;
-about one article in ten lists related coverage. The same seed gives the same files.
+30 topics and 300 providers have skewed frequencies; dates run from 2015 to the end of
+2026 (or to a given moment: `make demo-large` ends them at the build, so "the past week"
+holds articles); about one article in ten lists related coverage. The same seed and end
+give the same files.
 """
 
 from __future__ import annotations
@@ -93,6 +95,9 @@ ka lo mi ra ven tor bel sun dra qui pex zor lin mar tek vo ny sha gri fen
 """.split()  # noqa: SIM905 (a word list reads best as text)
 
 
+END = datetime(2026, 12, 31, 23, 59)  # the last date by default (benchmarks keep it fixed)
+
+
 @dataclass(frozen=True)
 class Provider:
     """A generated news outlet."""
@@ -109,7 +114,7 @@ def _zipf_weights(n: int, exponent: float = 1.07) -> list[float]:
 class CorpusGenerator:
     """Generates article records (seed front matter as dicts) from one seed."""
 
-    def __init__(self, seed: int = 42, tail_words: int = 20_000) -> None:
+    def __init__(self, seed: int = 42, tail_words: int = 20_000, end: datetime = END) -> None:
         self.rng = random.Random(seed)
         rng = self.rng
         words = list(dict.fromkeys(ENGLISH + TECH))
@@ -124,7 +129,7 @@ class CorpusGenerator:
         self.provider_weights = _zipf_weights(len(self.providers), 0.9)
         self.topic_weights = _zipf_weights(len(TOPICS), 0.8)
         self.start = datetime(2015, 1, 1)
-        self.span_minutes = int((datetime(2026, 12, 31, 23, 59) - self.start).total_seconds() // 60)
+        self.span_minutes = int((end - self.start).total_seconds() // 60)
 
     def _provider(self, number: int) -> Provider:
         stem = "".join(self.rng.choice(SYLLABLES) for _ in range(2)).capitalize()
@@ -194,9 +199,12 @@ def seed_text(record: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_corpus(folder: Path, count: int, seed: int = 42, per_folder: int = 1000) -> int:
-    """Write `count` seed files under `folder` (in subfolders of `per_folder`); return count."""
-    generator = CorpusGenerator(seed)
+def write_corpus(
+    folder: Path, count: int, seed: int = 42, per_folder: int = 1000, end: datetime = END
+) -> int:
+    """Write `count` seed files under `folder` (in subfolders of `per_folder`), dated up to
+    `end`; return count."""
+    generator = CorpusGenerator(seed, end=end)
     for number, record in enumerate(generator.records(count)):
         sub = folder / f"{number // per_folder:04d}"
         if number % per_folder == 0:

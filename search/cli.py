@@ -419,6 +419,11 @@ def verify(index_dir: Path, as_json: bool) -> None:
     help="Allow this origin to call the API from a browser (repeatable; off by default).",
 )
 @backend_options
+@click.option(
+    "--notice",
+    default="",
+    help="A line the page shows above everything, such as that the data is generated.",
+)
 def serve(
     index_dir: Path,
     host: str,
@@ -428,6 +433,7 @@ def serve(
     backend: str,
     opensearch_url: str | None,
     opensearch_index: str,
+    notice: str,
 ) -> None:
     """Serve the search page and the JSON API with uvicorn."""
     import os
@@ -445,6 +451,8 @@ def serve(
         os.environ.setdefault(name, "1")
     if cors:
         os.environ["SEARCH_CORS_ORIGINS"] = ",".join(cors)
+    if notice:
+        os.environ["SEARCH_NOTICE"] = notice
     settings = _settings(index_dir, backend, opensearch_url, opensearch_index)
     os.environ["SEARCH_BACKEND"] = backend
     os.environ["SEARCH_OPENSEARCH_INDEX"] = opensearch_index

@@ -23,11 +23,12 @@ class Settings:
     backend: str = "local"  # "local" (Whoosh generations in index_dir) or "opensearch"
     opensearch_url: str | None = None  # the cluster (credentials only from the environment)
     opensearch_index: str | None = None  # the alias searched (default "news")
+    notice: str = ""  # a line the page shows above everything (make demo-large: generated data)
 
     @classmethod
     def from_env(cls) -> Settings:
         """Return settings from SEARCH_SEEDS, SEARCH_INDEX, SEARCH_CORS_ORIGINS (comma-
-        separated), SEARCH_RESULT_CACHE and SEARCH_SLOTS, else the defaults."""
+        separated), SEARCH_RESULT_CACHE, SEARCH_SLOTS and SEARCH_NOTICE, else the defaults."""
         origins = os.environ.get("SEARCH_CORS_ORIGINS", "")
         return cls(
             seeds_dir=Path(os.environ.get("SEARCH_SEEDS") or DEFAULT_SEEDS),
@@ -38,4 +39,5 @@ class Settings:
             backend=os.environ.get("SEARCH_BACKEND") or "local",
             opensearch_url=os.environ.get("SEARCH_OPENSEARCH_URL") or None,
             opensearch_index=os.environ.get("SEARCH_OPENSEARCH_INDEX") or None,
+            notice=os.environ.get("SEARCH_NOTICE", "").strip(),
         )

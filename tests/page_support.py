@@ -14,6 +14,8 @@ session's corpus index, for every page module), `chromium` (per module) and `tab
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -135,8 +137,13 @@ def chips(page: Page) -> list[str]:
 
 
 def bars(page: Page) -> list[str]:
-    """Return the timeline's bar titles ("2019: 8", "March 2021: 69")."""
+    """Return the timeline's bar titles ("2019: 8", "Mar 2021: 69", "5 Mar 2021: 3")."""
     return page.locator("figure.timeline svg a title").all_text_contents()
+
+
+def timeline(body: dict[str, Any]) -> list[str]:
+    """Return the bar titles the page should show for an answer's timeline."""
+    return [f"{b['label']}: {b['count']}" for b in body["timeline"]["buckets"]]
 
 
 def options(page: Page) -> list[tuple[str, str]]:
@@ -173,3 +180,54 @@ def suggest(server: Server, prefix: str) -> list[tuple[str, str]]:
 def state(tab: Tab) -> tuple[str, list[str], list[str]]:
     """Return (path, hit titles, chips): what Back and reload must restore."""
     return tab.path, hit_titles(tab.page), chips(tab.page)
+
+
+def pixels(png: bytes) -> list[list[tuple[int, ...]]]:
+    """Return the pixels of an 8-bit RGB or RGBA PNG (what Chromium's screenshots are), row
+    by row: enough of a decoder to compare two screenshots without an imaging library."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    position, data, width, channels = 8, b"", 0, 0
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        kind, body = png[position + 4 : position + 8], png[position + 8 : position + 8 + length]
+        if kind == b"IHDR":
+            width, _, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and colour in (2, 6) and interlace == 0, (depth, colour, interlace)
+            channels = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            data += body
+        position += 12 + length
+    raw, stride = zlib.decompress(data), width * channels
+    rows: list[bytearray] = []
+    previous = bytearray(stride)
+    for start in range(0, len(raw), stride + 1):
+        method, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up, corner = previous[i], previous[i - channels] if i >= channels else 0
+            if method == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif method == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif method == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif method == 4:
+                guess = left + up - corner
+                near = min((abs(guess - v), n) for n, v in enumerate((left, up, corner)))[1]
+                line[i] = (line[i] + (left, up, corner)[near]) & 0xFF
+        rows.append(line)
+        previous = line
+    return [[tuple(row[i : i + channels]) for i in range(0, stride, channels)] for row in rows]
+
+
+def differing(first: bytes, second: bytes, tolerance: int = 40) -> int:
+    """Return how many pixels of two same-sized screenshots differ by more than
+    `tolerance` in some channel (antialiasing moves a few edge pixels a little)."""
+    a, b = pixels(first), pixels(second)
+    assert (len(a), len(a[0])) == (len(b), len(b[0])), "screenshots of different sizes"
+    return sum(
+        1
+        for row_a, row_b in zip(a, b, strict=True)
+        for p, q in zip(row_a, row_b, strict=True)
+        if max(abs(x - y) for x, y in zip(p, q, strict=True)) > tolerance
+    )

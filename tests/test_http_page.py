@@ -211,3 +211,14 @@ def test_page_escapes_document_markup(tmp_path: Path, hostile_seeds: Path) -> No
             assert re.findall(r"<script[^>]*>", text) == ['<script src="/static/search.js" defer>']
         page = http.get("/", params={"q": "breaking"})
         assert sorted(page_titles(page.text)) == titles
+
+
+def test_the_page_says_how_long_a_search_took_or_that_it_was_kept(
+    corpus_app: httpx.Client,
+) -> None:
+    params = {"q": "neural network chips", "topic": "AI", "per_page": "7"}  # asked once here
+    took = re.compile(r'<span class="took">· ([^<]*)</span>')
+    first = took.findall(corpus_app.get("/", params=params).text)
+    assert len(first) == 1 and re.fullmatch(r"\d+(\.\d)? ms|under 0\.1 ms", first[0]), first
+    assert first[0] not in ("0 ms", "0.0 ms")
+    assert took.findall(corpus_app.get("/", params=params).text) == ["cached"]

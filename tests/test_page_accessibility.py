@@ -1,5 +1,6 @@
 """The search page in a real browser: accessibility basics (labels, headings, names,
-visible keyboard focus) and the one-column layout at 375 px."""
+landmarks, visible keyboard focus in a sensible order) and the one-column layout at
+375 px."""
 
 from __future__ import annotations
 
@@ -19,16 +20,21 @@ def test_accessibility_basics(tabs: TabFactory) -> None:
     assert unlabelled == []
     assert page.locator("input:not([type=hidden])").count() >= 3
     expect(page.locator("h1")).to_have_count(1)
-    assert page.locator("h2").all_inner_texts()[:2] == ["Topics", "Providers"]
+    headings = page.locator("h2").all_text_contents()
+    assert headings == ["Date", "Topics", "Providers", "Types", "Results"]
+    landmarks = page.locator("header, main, aside, nav, form[role=search], [role=note]")
+    assert landmarks.evaluate_all(
+        """els => els.map(e => e.tagName.toLowerCase()
+            + (e.getAttribute('aria-label') ? ':' + e.getAttribute('aria-label') : ''))"""
+    ) == ["header", "form", "main", "aside:Filters", "nav:Sort"]
     nameless = page.locator("a, button").evaluate_all(
         """els => els.filter(e => !(e.textContent.trim() || e.getAttribute('aria-label')
             || e.querySelector('title'))).map(e => e.outerHTML)"""
     )
     assert nameless == []
 
-    # Keyboard focus is visible where Tab lands. A date input takes several stops (month,
-    # day, year, then its calendar button, which Chromium rings itself inside the control),
-    # so each element is judged when focus arrives on it.
+    # Keyboard focus is visible where Tab lands, in reading order: the search, then the
+    # filters (date presets, the ISO date fields), then the results.
     arrivals: list[list[str]] = []
     for _ in range(16):
         page.keyboard.press("Tab")
@@ -43,19 +49,19 @@ def test_accessibility_basics(tabs: TabFactory) -> None:
     invisible = [s for s in arrivals if s[1] == "none" or s[2] == "0px"]
     assert invisible == [], arrivals
     visited = [s[0] for s in arrivals]
-    assert visited[:5] == ["a.skip", "a", "input#q", "input#from", "input#to"], visited
-    assert "button" in visited
+    assert visited[:5] == ["a.skip", "a", "input#q", "button", "a.preset.selected"], visited
+    assert visited[5:9] == ["a.preset", "input#from", "input#to", "button"], visited
 
-    # At 375 px the layout is one column: the filters come after the results.
+    # At 375 px the layout is one column: a Filters button (tests/test_page_phone.py), then
+    # the results, aligned with it.
     narrow = tabs(viewport={"width": 375, "height": 812})
     narrow.goto(url_of(("q", "facial rec")))
-    aside = narrow.page.locator("aside.facets").bounding_box()
+    button = narrow.page.locator("details.filters > summary").bounding_box()
     results = narrow.page.locator("section.results").bounding_box()
-    assert aside is not None
+    assert button is not None
     assert results is not None
-    assert aside["y"] > results["y"]
-    assert aside["y"] >= results["y"] + results["height"]
-    assert abs(aside["x"] - results["x"]) < 1
+    assert button["y"] + button["height"] <= results["y"]
+    assert abs(button["x"] - results["x"]) < 1
     width = narrow.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page scrolls sideways at 375 px ({width} px wide)"
     shot(narrow.page, "10-mobile", full_page=True)

@@ -19,6 +19,7 @@ from page_support import (
     pairs_of,
     settled,
     shot,
+    timeline,
     total,
     url_of,
 )
@@ -107,7 +108,9 @@ def test_clicking_a_year_bar_narrows_to_that_year(tabs: TabFactory, page_server:
     body = page_server.api([("q", "facial rec")])
     years = {int(y["value"]): y["count"] for y in body["facets"]["year"]}
     span = range(min(years), max(years) + 1)
-    assert bars(page) == [f"{y}: {years.get(y, 0)}" for y in span]
+    assert body["timeline"]["interval"] == "year"
+    assert bars(page) == [f"{y}: {years.get(y, 0)}" for y in span]  # the year facet's counts
+    assert bars(page) == timeline(body)
     year = max(years, key=lambda y: years[y])  # the tallest bar: easy to hit
 
     page.locator("figure.timeline svg a").nth(year - span.start).click()
@@ -120,16 +123,13 @@ def test_clicking_a_year_bar_narrows_to_that_year(tabs: TabFactory, page_server:
     assert page.locator("figure.timeline .axis a").all_inner_texts() == MONTHS
     narrowed = page_server.api(pairs_of(wanted))
     months = {m["value"]: m["count"] for m in narrowed["facets"]["month"]}
-    names = [
-        "January", "February", "March", "April", "May", "June", "July",
-        "August", "September", "October", "November", "December",
-    ]  # fmt: skip
     assert bars(page) == [
-        f"{name} {year}: {months.get(f'{year}-{i:02d}', 0)}" for i, name in enumerate(names, 1)
+        f"{name} {year}: {months.get(f'{year}-{i:02d}', 0)}" for i, name in enumerate(MONTHS, 1)
     ]
+    assert bars(page) == timeline(narrowed)
     assert total(page) == narrowed["total"]
     assert documents(narrowed) == years[year]
-    dates = page.locator("ol.hits > li.hit time").evaluate_all(
+    dates = page.locator("ol.hits > li.hit .body > .meta time").evaluate_all(
         "times => times.map(t => t.getAttribute('datetime'))"
     )
     assert len(dates) == len(narrowed["hits"]) > 0

@@ -32,7 +32,20 @@ def test_story_coverage_expands_and_more_like_this(tabs: TabFactory, page_server
     first = grouped[0]
     item = page.locator(f"ol.hits > li.hit[data-id='{first['id']}']")
     summary = item.locator("details.coverage summary")
-    expect(summary).to_have_text(f"{first['story']['more_count']} more from other outlets")
+    expect(summary.locator(".more")).to_have_text(
+        f"{first['story']['more_count']} more from other outlets"
+    )
+    # the other outlets as one compact row: each named once, the hit's own left out
+    outlets = list(
+        dict.fromkeys(
+            other["provider"]["name"]
+            for other in first["story"]["more"]
+            if other["provider"]["name"] != first["provider"]["name"]
+        )
+    )
+    row = outlets[:4] + ([f"+{len(outlets) - 4}"] if len(outlets) > 4 else [])
+    expect(summary.locator(".outlets .outlet")).to_have_text(row)
+    assert len(row) > 1
     others = item.locator("details.coverage li .title")
     expect(others.first).to_be_hidden()
     summary.click()  # a plain <details>: it opens with or without the script

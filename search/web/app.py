@@ -155,6 +155,7 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
         app.state.backend = backend
         app.state.answers = Answers(enabled=settings.result_cache)
         app.state.search_slots = asyncio.Semaphore(settings.search_slots)  # web.turns
+        app.state.notice = settings.notice  # web.pages shows it on every page
         try:
             yield
         finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
 from urllib.parse import urlencode
 
 from search.facets import FILTER_PARAMS
@@ -54,7 +53,7 @@ class Chip:
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar of the timeline: a year or a month, its count, and the URL that selects it."""
+    """One bar of the timeline: a period, its count, and the URL that selects it."""
 
     label: str
     title: str
@@ -78,64 +77,70 @@ def chips(pairs: Pairs) -> list[Chip]:
     start = next((v for k, v in pairs if k == "from" and v), None)
     end = next((v for k, v in pairs if k == "to" and v), None)
     if start or end:
-        label = f"{start or '…'} to {end or '…'}"
+        preset = next((name for name, value in PRESETS if value == start and not end), None)
+        label = preset.lower() if preset else f"{start or '…'} to {end or '…'}"
         found.append(Chip(f"date: {label}", url(without(pairs, "from", "to", "page"))))
     return found
 
 
-def _period(pairs: Pairs, start: date, end: date) -> str:
-    return url(
-        [
-            *without(pairs, "from", "to", "page"),
-            ("from", start.isoformat()),
-            ("to", end.isoformat()),
-        ]
-    )
+PRESETS = [  # the relative `from` values of README "Dates" (h d w M y)
+    ("Past 24 hours", "now-24h"),
+    ("Past week", "now-7d"),
+    ("Past month", "now-1M"),
+    ("Past year", "now-1y"),
+]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A date range offered as one link: "Any time" or a relative `from`."""
+
+    label: str
+    href: str
+    selected: bool
+
+
+def date_presets(pairs: Pairs) -> list[Preset]:
+    """Return "Any time" and the PRESETS, each with its URL; the one in force selected."""
+    start = next((v for k, v in reversed(pairs) if k == "from"), "")
+    end = next((v for k, v in reversed(pairs) if k == "to"), "")
+    base = without(pairs, "from", "to", "page")
+    found = [Preset("Any time", url(base), not start and not end)]
+    for label, value in PRESETS:
+        found.append(Preset(label, url([*base, ("from", value)]), start == value and not end))
+    return found
 
 
 def timeline(pairs: Pairs, result: SearchResult) -> tuple[str, list[Bar]]:
-    """Return the timeline's unit ("year" or "month") and bars.
-
-    Months of one year when the date filter is exactly that year, years otherwise."""
-    years = result.facets["year"]
-    chosen = next((y for y in years if y.selected), None)
-    if chosen is not None:
-        year = int(chosen.value)
-        counts = {m.value: m.count for m in result.facets["month"]}
-        peak = max([1, *counts.values()])
-        bars = []
-        for month in range(1, 13):
-            label = f"{year:04d}-{month:02d}"
-            last = calendar.monthrange(year, month)[1]
-            count = counts.get(label, 0)
-            bars.append(
-                Bar(
-                    calendar.month_abbr[month],
-                    f"{calendar.month_name[month]} {year}",
-                    count,
-                    count / peak,
-                    False,
-                    _period(pairs, date(year, month, 1), date(year, month, last)),
-                )
-            )
-        return "month", bars
-    if not years:
-        return "year", []
-    first, last = int(years[0].value), int(years[-1].value)
-    by_year: dict[int, int] = {int(y.value): y.count for y in years}
-    peak = max(by_year.values())
-    bars = [
+    """Return the timeline's interval ("day", "month" or "year") and its bars: the answer's
+    buckets (search.results.Timeline), each linking to the dates that select it."""
+    buckets = result.timeline.buckets
+    peak = max([1, *(b.count for b in buckets)])
+    base = without(pairs, "from", "to", "page")
+    years = {b.key[:4] for b in buckets}
+    return result.timeline.interval, [
         Bar(
-            f"{y}",
-            f"{y}",
-            by_year.get(y, 0),
-            by_year.get(y, 0) / peak,
-            False,
-            _period(pairs, date(y, 1, 1), date(y, 12, 31)),
+            _axis_label(result.timeline.interval, b.key, first=n == 0, years=len(years)),
+            b.label,
+            b.count,
+            b.count / peak,
+            b.selected,
+            url([*base, ("from", b.from_), ("to", b.to)]),
         )
-        for y in range(first, last + 1)
+        for n, b in enumerate(buckets)
     ]
-    return "year", bars
+
+
+def _axis_label(interval: str, key: str, first: bool, years: int) -> str:
+    """Return a bucket's short label under its bar: 2021; Mar (2021 for a January when the
+    bars span years); 5 (5 Mar on the first bar and the first of a month)."""
+    if interval == "year":
+        return key
+    month = calendar.month_abbr[int(key[5:7])]
+    if interval == "month":
+        return key[:4] if key[5:7] == "01" and years > 1 else month
+    day = int(key[8:10])
+    return f"{day} {month}" if first or day == 1 else str(day)
 
 
 def page_links(pairs: Pairs, result: SearchResult) -> list[tuple[str, str | None]]:

@@ -3,51 +3,60 @@ static/search.js enhances it (search as you type, suggestions) when it can run."
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from search.errors import SearchError
 from search.facets import FILTER_PARAMS, KEYWORD_FACETS
-from search.identity import is_web_url
 from search.params import parse_search
 from search.request import SearchRequest
 from search.results import SearchResult
-from search.web import api, links
-
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-TEMPLATES.env.filters["safe_link"] = lambda value: value if value and is_web_url(value) else None
-FACET_SHOWN = 8  # values shown before "show more"
+from search.web import api, cards, links, offers
 
 
-def _context(request: Request, pairs: links.Pairs, result: SearchResult) -> dict[str, Any]:
+def _globals(request: Request) -> dict[str, Any]:
+    """Return what every page shows: the operator's notice (`search serve --notice`)."""
+    return {"notice": getattr(request.app.state, "notice", "")}
+
+
+TEMPLATES = Jinja2Templates(
+    directory=Path(__file__).parent / "templates", context_processors=[_globals]
+)
+FACET_SHOWN = 8  # values shown before "Show N more"
+STATE = ("sort", "group", "match", "mode")  # settings a new search keeps (with the filters)
+
+
+def took(milliseconds: float, cached: bool) -> str:
+    """Return how long the answer took, as the summary says it ("cached" for a kept one)."""
+    if cached:
+        return "cached"
+    if milliseconds < 0.1:
+        return "under 0.1 ms"
+    return f"{milliseconds:.0f} ms" if milliseconds >= 10 else f"{milliseconds:.1f} ms"
+
+
+def _context(pairs: links.Pairs, result: SearchResult) -> dict[str, Any]:
     unit, bars = links.timeline(pairs, result)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    facets = [
+        (f.name, f.label, links.facet_links(pairs, f.name, result.facets.get(f.name, [])))
+        for f in KEYWORD_FACETS
+    ]
     return {
         "result": result,
-        "hits": [
-            {
-                "hit": hit,
-                "title": Markup(hit.highlights.title),  # noqa: S704 (highlight() escaped it)
-                "excerpt": Markup(hit.highlights.excerpt),  # noqa: S704
-                "more": [
-                    (other, Markup(other.highlights.title))  # noqa: S704
-                    for other in (hit.story.more if hit.story else [])
-                ],
-                "like": links.url([("like", hit.id)]),
-            }
-            for hit in result.hits
-        ],
+        "cards": cards.cards(result.hits, now, lambda doc_id: links.url([("like", doc_id)])),
         "grouping": links.grouping_link(pairs, grouped=result.documents is not None),
-        "keyword_facets": [
-            (f.name, f.label, links.facet_links(pairs, f.name, result.facets.get(f.name, [])))
-            for f in KEYWORD_FACETS
-        ],
+        "keyword_facets": [(name, label, values) for name, label, values in facets if values],
         "chips": links.chips(pairs),
         "clear_all": links.url([(k, v) for k, v in pairs if k in ("q", "sort")]),
+        "presets": links.date_presets(pairs),
         "timeline_unit": unit,
         "bars": bars,
         "pager": links.page_links(pairs, result),
@@ -60,29 +69,28 @@ def _context(request: Request, pairs: links.Pairs, result: SearchResult) -> dict
 
 
 def _form(request: Request) -> dict[str, Any]:
-    if len(request.scope.get("query_string", b"")) > 8_192:
-        return {
-            "q": "",
-            "sort": "",
-            "from_": "",
-            "to": "",
-            "selected": [],
-            "group": "",
-            "like": "",
-            "match": "",
-            "mode": "",
-        }
-    params = request.query_params
+    """Return the form fields of the URL's state: the header form searches new words with
+    the filters and dates kept; the date form in the filters keeps the words instead."""
+    too_long = len(request.scope.get("query_string", b"")) > 8_192  # refused: start afresh
+    params = QueryParams() if too_long else request.query_params
+    settings = [(name, params.get(name, "")) for name in STATE]
+    if params.get("group") != "none":
+        settings = [(k, v) for k, v in settings if k != "group"]  # grouping is the default
+    kept = [
+        *((name, v) for name in FILTER_PARAMS for v in params.getlist(name)),
+        *((k, v) for k, v in settings if v),
+    ]
+    dates = [(k, params.get(k, "")) for k in ("from", "to")]
+    words = [(k, params.get(k, "")) for k in ("q", "like")]
     return {
         "q": params.get("q", ""),
-        "sort": params.get("sort", ""),
         "from_": params.get("from", ""),
         "to": params.get("to", ""),
-        "selected": [(name, v) for name in FILTER_PARAMS for v in params.getlist(name)],
-        "group": params.get("group", "") if params.get("group") == "none" else "",
         "like": params.get("like", ""),
         "match": params.get("match", ""),
         "mode": params.get("mode", ""),
+        "kept": [*kept, *((k, v) for k, v in dates if v)],  # hidden in the header form
+        "dated": [*((k, v) for k, v in words if v), *kept],  # hidden in the date form
     }
 
 
@@ -91,10 +99,20 @@ async def search_page(request: Request) -> Response:
     pairs = list(request.query_params.multi_items())
     try:
         search_request: SearchRequest = parse_search(request.query_params, strict=False)
+        backend = api.backend_of(request)
+        cached = api.answers_of(request).get(backend.generation(), search_request) is not None
+        started = time.perf_counter()
         result = (await api.search(request, search_request)).result
+        elapsed = (time.perf_counter() - started) * 1000
+        found = [] if result.total else await offers.offers(request, pairs, result)
     except SearchError as exc:
         return error_page(request, exc.status_code, str(exc))
-    context = {"form": _form(request), **_context(request, pairs, result)}
+    context = {
+        "form": _form(request),
+        "took": took(elapsed, cached),
+        "offers": found,
+        **_context(pairs, result),
+    }
     return TEMPLATES.TemplateResponse(request, "search.html", context)
 
 

@@ -48,6 +48,9 @@
     const doc = new DOMParser().parseFromString(html, "text/html");
     const fresh = $("#main", doc);
     if (!fresh) { window.location.assign(url); return; }
+    // A phone's open Filters panel stays open while filters are ticked one by one.
+    const filters = $("#filters");
+    if (filters && filters.open && $("#filters", fresh)) $("#filters", fresh).open = true;
     $("#main").replaceWith(fresh);
     document.title = doc.title;
     syncForm(doc, mode === "none");
@@ -60,17 +63,17 @@
     if (!keepFocus) { const heading = $("#results"); if (heading) heading.focus({ preventScroll: true }); }
   }
 
-  // Hidden filter fields and dates follow the new page, so typing keeps the filters.
-  // The box keeps what is being typed, except when Back or Forward chose the state.
+  // The header form's hidden fields (filters, dates, settings) follow the new page, so
+  // typing keeps them. The box keeps what is being typed, except when Back or Forward
+  // chose the state.
   function syncForm(doc, fromHistory) {
     const form = $("#search-form");
     const incoming = $("#search-form", doc);
     if (!form || !incoming) return;
     for (const input of form.querySelectorAll("input[type=hidden]")) input.remove();
     for (const input of incoming.querySelectorAll("input[type=hidden]")) {
-      form.insertBefore(document.importNode(input, true), $("fieldset.dates", form));
+      form.insertBefore(document.importNode(input, true), $("button[type=submit]", form));
     }
-    for (const id of ["from", "to"]) $(`#${id}`, form).value = $(`#${id}`, incoming).value;
     const q = $("#q", form);
     if (fromHistory || document.activeElement !== q) q.value = $("#q", incoming).value;
   }
@@ -82,21 +85,21 @@
       if (link && !event.ctrlKey && !event.metaKey && !event.shiftKey && event.button === 0) {
         event.preventDefault();
         navigate(link.getAttribute("href"));
-        return;
       }
-      const more = event.target.closest(".show-more");
-      if (more) {
-        const expanded = more.getAttribute("aria-expanded") === "true";
-        for (const item of more.parentElement.querySelectorAll("li.more")) item.hidden = expanded;
-        more.setAttribute("aria-expanded", String(!expanded));
-        more.textContent = expanded ? "Show more" : "Show fewer";
-      }
+    });
+    // The date form in the filters: the browser has checked its fields by now.
+    main.addEventListener("submit", (event) => {
+      event.preventDefault();
+      navigate(formUrl(event.target));
     });
     const results = $("#results");
     if (results) results.setAttribute("tabindex", "-1");
-    for (const image of main.querySelectorAll("img.thumb")) {
-      image.addEventListener("error", () => image.remove()); // an offline or moved picture
-      if (image.complete && image.naturalWidth === 0) image.remove();
+    for (const image of main.querySelectorAll(".thumb img")) {
+      // An offline or moved picture: the placeholder behind it shows (it does without
+      // this too; this also drops the broken image from the accessibility tree).
+      const failed = () => image.closest(".thumb").classList.add("failed");
+      image.addEventListener("error", failed);
+      if (image.complete && image.naturalWidth === 0 && image.currentSrc) failed();
     }
   }
 
@@ -205,9 +208,6 @@
       typing = false;
       navigate(formUrl(form), { history: "push", keepFocus: true });
     });
-    for (const id of ["from", "to"]) {
-      $(`#${id}`).addEventListener("change", () => navigate(formUrl(form), { keepFocus: true }));
-    }
     window.addEventListener("popstate", () => {
       typing = false;
       navigate(location.pathname + location.search, { history: "none" });
