@@ -73,10 +73,14 @@ def _analyse(text: str) -> _Analysed:
     analysed = _analysed.get(key)
     if analysed is None:
         found: dict[str, list[tuple[int, int]]] = {}
+        known = stemmer.cache.get  # most words are stemmed already: skip a call for them
         for match in TOKEN.finditer(text):
             lowered = match.group().lower()
             if len(lowered) >= 2 and lowered not in STOP_WORDS:
-                found.setdefault(stemmer(lowered), []).append(match.span())
+                stem = known(lowered)
+                if stem is None:
+                    stem = stemmer(lowered)
+                found.setdefault(stem, []).append(match.span())
         # Tuples, not lists: the garbage collector stops tracking them (and the dict).
         analysed = _Analysed({stem: tuple(places) for stem, places in found.items()})
         with _lock:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import calendar
 import functools
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
 
 from search.local.searching.facet_counts import remembered
-from search.local.store.columns import NO_DATE, Columns
+from search.local.store.columns import NEVER, NO_DATE, Columns
 from search.results import Timeline, TimelineBucket
 
 DAY_SPAN = 45  # days: up to a month and a half of daily bars
@@ -64,36 +65,37 @@ def timeline(published: npt.NDArray[np.int64], start: date | None, end: date | N
     """Return the timeline of documents with minute stamps `published` (NO_DATE for
     undated; the documents passing every filter but the dates) over start..end."""
     days = published[published != NO_DATE] // MINUTES_A_DAY
-    return dated_timeline(days, None, start, end)
+    seen = (int(days.min()), int(days.max())) if len(days) else None
+    return _timeline_of(seen, days, lambda: _month_numbers(days), start, end)
 
 
 def counted_timeline(
     columns: Columns, numbers: npt.NDArray[np.int64], start: date | None, end: date | None
 ) -> Timeline:
     """Return timeline() of documents `numbers`, from the columns' day numbers and month
-    codes (computed once per generation, not once per search)."""
+    codes (computed once per generation, not once per search; an undated document's
+    sort below every period, so nothing is filtered out first)."""
     days = columns.day[numbers]
-    dated = days != NO_DATE
-    return dated_timeline(days[dated], columns.month[numbers][dated], start, end)
+    first = int(columns.day_or_max[numbers].min(initial=NEVER))
+    seen = (first, int(days.max())) if first != NEVER else None
+    return _timeline_of(seen, days, lambda: columns.month_or_min[numbers], start, end)
 
 
-def dated_timeline(
+def _timeline_of(
+    seen: tuple[int, int] | None,
     days: npt.NDArray[np.int64],
-    months: npt.NDArray[np.integer] | None,
+    months: Callable[[], npt.NDArray[np.int64]],
     start: date | None,
     end: date | None,
 ) -> Timeline:
-    """Return the timeline of dated documents with day numbers `days` and month codes
-    `months` (None: computed from the days when the interval needs them)."""
-    seen = (int(days.min()), int(days.max())) if len(days) else None
+    """Return the timeline of documents whose first and last day are `seen`, with day
+    numbers `days` and month codes `months()` (undated ones below every period)."""
     span = day_range(seen, start, end)
     if span is None:  # nothing dated and no range: nothing to draw
         return Timeline("year", [])
     interval = interval_for(*span)
     first, last = period_codes(interval, *span)
-    codes: npt.NDArray[np.integer] = days
-    if interval != "day":
-        codes = months if months is not None else _month_numbers(days)
+    codes = days if interval == "day" else months()
     if interval == "year":
         codes = codes // 12
     inside = codes[(codes >= first) & (codes <= last)] - first

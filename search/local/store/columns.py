@@ -29,6 +29,7 @@ ARRAYS = "columns.npz"
 NAMES = "columns.json"
 MASK_CACHE = 128  # filter masks kept (one byte per document each)
 NO_DATE = np.iinfo(np.int64).min  # minutes since 1970 of a document without a date
+NEVER = int(np.iinfo(np.int64).max)  # day_or_max of a document without a date
 EPOCH = datetime(1970, 1, 1)
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
@@ -308,7 +309,11 @@ class Columns:
     published: IntArray
     alive: BoolArray
     month: npt.NDArray[np.int32] = field(init=False)
-    day: IntArray = field(init=False)  # days since 1970-01-01, NO_DATE for an undated document
+    # Days since 1970-01-01 and months since 1970-01 for the timeline: NO_DATE (below every
+    # period) for an undated document, NEVER (above every day) in day_or_max.
+    day: IntArray = field(init=False)
+    day_or_max: IntArray = field(init=False)
+    month_or_min: IntArray = field(init=False)
     first_month: int = field(init=False)  # the earliest month code of a dated document
     # month code - first_month + 1 per document, 0 for an undated one: facet counting
     # is one gather and one np.bincount of these
@@ -320,7 +325,10 @@ class Columns:
 
     def __post_init__(self) -> None:
         self.month = _month_code(self.published)
-        self.day = np.where(self.published != NO_DATE, self.published // (24 * 60), NO_DATE)
+        has_date = self.published != NO_DATE
+        self.day = np.where(has_date, self.published // (24 * 60), NO_DATE)
+        self.day_or_max = np.where(has_date, self.day, NEVER)
+        self.month_or_min = np.where(has_date, self.month.astype(np.int64), NO_DATE)
         dated = self.month >= 0
         self.first_month = int(self.month[dated].min()) if dated.any() else 0
         self.month_slot = np.where(dated, self.month - self.first_month + 1, 0).astype(np.intp)
@@ -329,7 +337,8 @@ class Columns:
         self.oldest_first = np.argsort(date_key(self.published, oldest=True), kind="stable")
         self._masks = {}
         self._lock = threading.Lock()
-        for array in (self.published, self.alive, self.month_slot, self.day, self.month):
+        arrays = (self.published, self.alive, self.month_slot, self.month, self.day)
+        for array in (*arrays, self.day_or_max, self.month_or_min):
             array.setflags(write=False)
 
     @classmethod
