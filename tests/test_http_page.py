@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_contract import app_client, check_error, ok_json
+from api_contract import BuiltIndex, app_client, check_error, ok_json
 
 from search.local.store.build import build_index
 
@@ -222,3 +222,16 @@ def test_the_page_says_how_long_a_search_took_or_that_it_was_kept(
     assert len(first) == 1 and re.fullmatch(r"\d+(\.\d)? ms|under 0\.1 ms", first[0]), first
     assert first[0] not in ("0 ms", "0.0 ms")
     assert took.findall(corpus_app.get("/", params=params).text) == ["cached"]
+
+
+def test_the_operators_notice_is_on_every_page(corpus_index: BuiltIndex) -> None:
+    """`search serve --notice` (make demo-large: generated data) labels every page, the
+    error pages too, as text; without one, no banner."""
+    notice = "Generated data: <b>made-up</b> articles & outlets"
+    banner = re.compile(r'<p class="notice" role="note"><strong>Demo</strong> ([^<]*)</p>')
+    with app_client(corpus_index.folder, notice=notice) as http:
+        for path in ("/", "/?q=robot", "/?q=zzyzx", "/?page=0"):
+            assert [html.unescape(t) for t in banner.findall(http.get(path).text)] == [notice], path
+    with app_client(corpus_index.folder) as http:
+        assert banner.findall(http.get("/").text) == []
+        assert 'class="notice"' not in http.get("/").text
