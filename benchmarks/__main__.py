@@ -13,6 +13,7 @@ from benchmarks.generator import END, write_corpus
 from benchmarks.httpbench import bench_http, format_http
 from benchmarks.judgments import default_corpus
 from benchmarks.measure import machine, workdir
+from benchmarks.recencybench import bench_recency, format_recency
 from benchmarks.relevance import SPLIT_NAMES, evaluate, format_relevance, format_tuning, tune
 from benchmarks.searchbench import bench_search, format_search
 
@@ -133,6 +134,18 @@ def relevance_command(
         click.echo(format_tuning(result["tuning"]))
     if json_path:
         json_path.write_text(json.dumps({"relevance": result}, indent=2))
+
+
+@bench.command("recency")
+@click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Real corpus.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
+def recency_command(corpus: Path | None, json_path: Path | None) -> None:
+    """Recency in ranking: ours with recency off and at several half-lives, per split."""
+    result = bench_recency(corpus or default_corpus())
+    click.echo(f"machine: {machine()}")
+    click.echo(format_recency(result), nl=False)
+    if json_path:
+        json_path.write_text(json.dumps({"recency": result}, indent=2))
 
 
 bench()

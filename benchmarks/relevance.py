@@ -196,12 +196,17 @@ def fts5_match(q: str, any_word: bool = False) -> str:
 # --- the systems -----------------------------------------------------------------------
 
 
-def ours_runner(engine: LocalBackend, match: str = "most", mode: str = "keyword") -> Runner:
-    """Return our engine with `match` and `mode` under the shared empty-page-OR rule."""
+def ours_runner(
+    engine: LocalBackend, match: str = "most", mode: str = "keyword", recency: str | None = None
+) -> Runner:
+    """Return our engine with `match`, `mode` and `recency` (a half-life, off, or None for
+    the default) under the shared empty-page-OR rule."""
 
     def search(text: str) -> Run:
         try:
-            request = search_request(q=text, per_page=str(K), match=match, mode=mode)
+            request = search_request(
+                q=text, per_page=str(K), match=match, mode=mode, recency=recency
+            )
             result = engine.search(dataclasses.replace(request, facets=False))
         except SearchError as error:
             return Run([], False, f"{type(error).__name__}: {error}")

@@ -19,6 +19,8 @@ from search.export import ExportPlan, write_file
 from search.facets import FILTER_PARAMS, KEYWORD_FACETS
 from search.model import IndexReport
 from search.params import EXPORT_FORMATS, search_request
+from search.query_log import default_folder
+from search.query_stats import QueryStats, format_stats, insights
 from search.request import MATCHES, MODES, SORTS, SearchRequest
 from search.results import SearchResult
 
@@ -205,6 +207,17 @@ def _request(facet_values: dict[str, tuple[str, ...]], *values: str | None) -> S
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
+def query_insights(folder: Path, since: str, limit: int) -> QueryStats:
+    """Return the insights of the query log in `folder` (search.query_stats.insights); a
+    bad --since is a usage error naming it, a missing log a failure saying where."""
+    if not folder.is_dir():
+        raise click.ClickException(f"no query log in {folder}: is `search serve` logging there?")
+    try:
+        return insights(folder, since, limit)
+    except BadQuery as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+
+
 def _no_index(index_dir: Path) -> click.ClickException:
     """Return the error every command gives when there is no index yet."""
     return click.ClickException(
@@ -224,6 +237,9 @@ def _no_index(index_dir: Path) -> click.ClickException:
 @click.option("--like", metavar="ID", help="Documents like this one (instead of TEXT).")
 @click.option("--match", type=click.Choice(MATCHES), help="all, most (default) or any word.")
 @click.option("--mode", type=click.Choice(MODES), help="keyword, hybrid or semantic.")
+@click.option(
+    "--recency", metavar="HALF-LIFE", help="Favour newer documents: 30d, 2w, 12h, or off."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the /api/search JSON body.")
 @backend_options
 def query(
@@ -238,6 +254,7 @@ def query(
     like: str | None,
     match: str | None,
     mode: str | None,
+    recency: str | None,
     as_json: bool,
     backend: str,
     opensearch_url: str | None,
@@ -246,7 +263,18 @@ def query(
 ) -> None:
     """Search the index (an empty TEXT browses everything, newest first)."""
     request = _request(
-        facet_values, text, date_from, date_to, sort, page, per_page, group, like, match, mode
+        facet_values,
+        text,
+        date_from,
+        date_to,
+        sort,
+        page,
+        per_page,
+        group,
+        like,
+        match,
+        mode,
+        recency,
     )
     engine = open_backend(_settings(index_dir, backend, opensearch_url, opensearch_index))
     try:
@@ -303,6 +331,9 @@ def format_result(result: SearchResult) -> str:
 @click.option("--like", metavar="ID", help="Documents like this one (instead of TEXT).")
 @click.option("--match", type=click.Choice(MATCHES), help="all, most (default) or any word.")
 @click.option("--mode", type=click.Choice(MODES), help="keyword, hybrid or semantic.")
+@click.option(
+    "--recency", metavar="HALF-LIFE", help="Favour newer documents: 30d, 2w, 12h, or off."
+)
 @click.option("--format", "export_format", type=click.Choice(EXPORT_FORMATS), default="csv")
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)."
@@ -318,6 +349,7 @@ def export_command(
     like: str | None,
     match: str | None,
     mode: str | None,
+    recency: str | None,
     export_format: str,
     output: Path | None,
     backend: str,
@@ -327,7 +359,7 @@ def export_command(
 ) -> None:
     """Write every document the search matches (up to 10,000) as CSV or JSON lines."""
     request = _request(
-        facet_values, text, date_from, date_to, sort, None, None, group, like, match, mode
+        facet_values, text, date_from, date_to, sort, None, None, group, like, match, mode, recency
     )
     engine = open_backend(_settings(index_dir, backend, opensearch_url, opensearch_index))
     try:
@@ -347,14 +379,41 @@ def export_command(
         click.echo(f"cut at {plan.limit:,} rows of {plan.first.total:,}", err=True)
 
 
+QUERY_LOG_DIR_OPTION = click.option(
+    "--query-log-dir",
+    "query_log_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    envvar="SEARCH_QUERY_LOG_DIR",
+    help="Where the query log is (default: beside the index, INDEX-queries).",
+)
+
+
 @cli.command()
 @INDEX_OPTION
+@click.option("--queries", is_flag=True, help="Query insights from the query log instead.")
+@click.option("--since", default="7d", show_default=True, help="With --queries: 12h, 7d, 4w, all.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
+@QUERY_LOG_DIR_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @backend_options
 def stats(
-    index_dir: Path, as_json: bool, backend: str, opensearch_url: str | None, opensearch_index: str
+    index_dir: Path,
+    queries: bool,
+    since: str,
+    limit: int,
+    query_log_dir: Path | None,
+    as_json: bool,
+    backend: str,
+    opensearch_url: str | None,
+    opensearch_index: str,
 ) -> None:
-    """Show the current generation: documents by kind, when it was built, its size."""
+    """Show the current generation: documents by kind, when it was built, its size; or
+    with --queries, the top, zero-result and slowest queries of the query log."""
+    if queries:
+        insights = query_insights(query_log_dir or default_folder(index_dir), since, limit)
+        click.echo(json.dumps(insights.as_json(), indent=2) if as_json else format_stats(insights))
+        return
     engine = open_backend(_settings(index_dir, backend, opensearch_url, opensearch_index))
     try:
         meta = engine.stats()
@@ -424,6 +483,12 @@ def verify(index_dir: Path, as_json: bool) -> None:
     default="",
     help="A line the page shows above everything, such as that the data is generated.",
 )
+@click.option(
+    "--query-log/--no-query-log",
+    default=None,
+    help="Record searches for `search stats --queries` (default: on; SEARCH_QUERY_LOG=0: off).",
+)
+@QUERY_LOG_DIR_OPTION
 def serve(
     index_dir: Path,
     host: str,
@@ -434,6 +499,8 @@ def serve(
     opensearch_url: str | None,
     opensearch_index: str,
     notice: str,
+    query_log: bool | None,
+    query_log_dir: Path | None,
 ) -> None:
     """Serve the search page and the JSON API with uvicorn."""
     import os
@@ -453,6 +520,10 @@ def serve(
         os.environ["SEARCH_CORS_ORIGINS"] = ",".join(cors)
     if notice:
         os.environ["SEARCH_NOTICE"] = notice
+    if query_log is not None:
+        os.environ["SEARCH_QUERY_LOG"] = "1" if query_log else "0"
+    if query_log_dir is not None:
+        os.environ["SEARCH_QUERY_LOG_DIR"] = str(query_log_dir.resolve())
     settings = _settings(index_dir, backend, opensearch_url, opensearch_index)
     os.environ["SEARCH_BACKEND"] = backend
     os.environ["SEARCH_OPENSEARCH_INDEX"] = opensearch_index

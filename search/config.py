@@ -9,6 +9,7 @@ from pathlib import Path
 BACKENDS = ("local", "opensearch")
 DEFAULT_SEEDS = "seeds"
 DEFAULT_INDEX = "index"
+OFF = ("0", "off", "false", "no")
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,14 @@ class Settings:
     opensearch_url: str | None = None  # the cluster (credentials only from the environment)
     opensearch_index: str | None = None  # the alias searched (default "news")
     notice: str = ""  # a line the page shows above everything (make demo-large: generated data)
+    query_log: bool = True  # record searches (search.query_log; SEARCH_QUERY_LOG=0: off)
+    query_log_dir: Path | None = None  # None: beside the index (SEARCH_QUERY_LOG_DIR)
 
     @classmethod
     def from_env(cls) -> Settings:
         """Return settings from SEARCH_SEEDS, SEARCH_INDEX, SEARCH_CORS_ORIGINS (comma-
-        separated), SEARCH_RESULT_CACHE, SEARCH_SLOTS and SEARCH_NOTICE, else the defaults."""
+        separated), SEARCH_RESULT_CACHE, SEARCH_SLOTS, SEARCH_NOTICE, SEARCH_QUERY_LOG (0, off,
+        false or no: off) and SEARCH_QUERY_LOG_DIR, else the defaults."""
         origins = os.environ.get("SEARCH_CORS_ORIGINS", "")
         return cls(
             seeds_dir=Path(os.environ.get("SEARCH_SEEDS") or DEFAULT_SEEDS),
@@ -40,4 +44,8 @@ class Settings:
             opensearch_url=os.environ.get("SEARCH_OPENSEARCH_URL") or None,
             opensearch_index=os.environ.get("SEARCH_OPENSEARCH_INDEX") or None,
             notice=os.environ.get("SEARCH_NOTICE", "").strip(),
+            query_log=os.environ.get("SEARCH_QUERY_LOG", "1").strip().lower() not in OFF,
+            query_log_dir=Path(folder)
+            if (folder := os.environ.get("SEARCH_QUERY_LOG_DIR"))
+            else None,
         )

@@ -1,5 +1,5 @@
 """Relative dates as people ask for them: `now`, `now-7d`, `now-1M` (Elasticsearch's
-date math, the subset without rounding or addition).
+date math, the subset without rounding or addition), and durations (`30d`, a half-life).
 
 A relative value is resolved against the request time in UTC, to the minute (the
 precision of the index's dates), so the same URL keeps meaning "the past week" as time
@@ -19,6 +19,9 @@ UNITS = {"h": "hours", "d": "days", "w": "weeks", "M": "months", "y": "years"}
 # The form, as the OpenAPI document states it: no leading zeros, 1..MAX_AMOUNT.
 RELATIVE_PATTERN = r"now(-([1-9][0-9]{0,2}|1000)[hdwMy])?"
 _RELATIVE = re.compile(r"now(?:-([0-9]+)([A-Za-z]))?")
+DURATION_UNITS = {"h": 60, "d": 24 * 60, "w": 7 * 24 * 60}  # minutes; months and years vary
+DURATION_PATTERN = r"([1-9][0-9]{0,2}|1000)[hdw]"
+_DURATION = re.compile(r"([0-9]+)([A-Za-z]?)")
 
 
 class DateMathError(ValueError):
@@ -47,6 +50,26 @@ def _months_back(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
+def _amount(amount: str) -> int:
+    """Return a whole amount 1..MAX_AMOUNT written without leading zeros; raise otherwise."""
+    number = int(amount) if len(amount) <= 6 else MAX_AMOUNT + 1
+    if not 1 <= number <= MAX_AMOUNT or amount[0] == "0":
+        raise DateMathError(f"the amount must be a whole number from 1 to {MAX_AMOUNT}")
+    return number
+
+
+def duration_minutes(text: str) -> int:
+    """Return the minutes of a duration such as 30d (units h, d, w); raise DateMathError."""
+    found = _DURATION.fullmatch(text)
+    if found is None:
+        raise DateMathError("a duration is <N><unit>, such as 30d")
+    amount, unit = found.groups()
+    if unit not in DURATION_UNITS:
+        units = ", ".join(DURATION_UNITS)
+        raise DateMathError(f"the unit must be one of {units} (365d for a year), not {unit!r}")
+    return _amount(amount) * DURATION_UNITS[unit]
+
+
 def resolve(text: str, now: datetime) -> datetime:
     """Return the naive UTC instant `text` (now, now-<N><unit>) names at `now` (naive
     UTC); raise DateMathError saying what is wrong."""
@@ -58,9 +81,7 @@ def resolve(text: str, now: datetime) -> datetime:
         return now
     if unit not in UNITS:
         raise DateMathError(f"the unit must be one of {', '.join(UNITS)} (M is months), not {unit}")
-    number = int(amount) if len(amount) <= 6 else MAX_AMOUNT + 1
-    if not 1 <= number <= MAX_AMOUNT or amount[0] == "0":
-        raise DateMathError(f"the amount must be a whole number from 1 to {MAX_AMOUNT}")
+    number = _amount(amount)
     if unit == "M":
         return _months_back(now, number)
     if unit == "y":

@@ -19,9 +19,11 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from search.date_math import (
+    DURATION_PATTERN,
     MAX_AMOUNT,
     RELATIVE_PATTERN,
     DateMathError,
+    duration_minutes,
     is_relative,
     resolve,
     utc_minute,
@@ -40,6 +42,9 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ID = re.compile(r"[0-9a-f]{16}")  # search.identity.doc_id's form
 GROUPS = ("story", "none")
+# Recency in relevance ordering when `recency` is not given: off, as on the judged
+# queries no half-life tried raised held-out nDCG@10 (docs/RELEVANCE.md, "Recency").
+RECENCY_DEFAULT = "off"
 # Spaces a pasted or typed value may carry; str.strip() would also eat control characters
 # such as \x1e and pass a value the OpenAPI document says is invalid.
 BLANKS = " \t"
@@ -122,6 +127,7 @@ def search_request(
     like: str | None = None,
     match: str | None = None,
     mode: str | None = None,
+    recency: str | None = None,
     *,
     group_by_default: bool = False,
     now: datetime | None = None,
@@ -130,7 +136,8 @@ def search_request(
 
     `group` is "story" (one hit per story) or "none"; absent, `group_by_default` says.
     `like` is a document id: search for documents like it (not combinable with `q`).
-    Relative dates (from=now-7d) are resolved at `now` (default: the current minute)."""
+    Relative dates (from=now-7d) are resolved at `now` (default: the current minute).
+    `recency` is a half-life (30d) or off: relevance decays with age (RECENCY_DEFAULT)."""
     raw = q or ""
     if len(raw) > MAX_QUERY_CHARS:  # as sent: trailing spaces count, as the OpenAPI says
         raise BadQuery(
@@ -178,7 +185,20 @@ def search_request(
         per_page=size,
         match=strategy,
         mode=chosen_mode,
+        recency=parse_recency(recency),
     )
+
+
+def parse_recency(value: str | None) -> int | None:
+    """Return the half-life in minutes of a `recency` value (None for off; absent or
+    blank: RECENCY_DEFAULT), or raise BadQuery naming the parameter."""
+    text = (value or "").strip(BLANKS) or RECENCY_DEFAULT
+    if text == "off":
+        return None
+    try:
+        return duration_minutes(text)
+    except DateMathError as error:
+        raise BadQuery(f"recency must be off or a half-life: {error}", param="recency") from None
 
 
 def _choice(value: str | None, param: str, allowed: tuple[str, ...]) -> str | None:
@@ -274,6 +294,20 @@ SEARCH_PARAMETERS: tuple[Param, ...] = (
         {"type": "string", "enum": list(MODES)},
     ),
     Param(
+        "recency",
+        "Relevance ordering favours newer documents: each score is multiplied by "
+        "0.5 ** (age / half-life), as Elasticsearch's function_score exp decay; age is "
+        "counted from the newest matching document, undated documents as the oldest. A "
+        f"half-life is <N><unit> (N 1..{MAX_AMOUNT}; h hours, d days, w weeks), such as "
+        f"30d; off turns it off. Default: {RECENCY_DEFAULT}. Keyword scores only (in hybrid "
+        "mode, the keyword side of the fusion).",
+        {
+            "type": "string",
+            "pattern": f"^(off|{DURATION_PATTERN})$",
+            "default": RECENCY_DEFAULT,
+        },
+    ),
+    Param(
         "like",
         "More like this: search for documents like the one with this id (its most "
         "telling title and excerpt words, OR-ed; the document itself is left out). "
@@ -345,6 +379,7 @@ def parse_search(params: QueryString, strict: bool, now: datetime | None = None)
         like=_last(params, "like"),
         match=_last(params, "match"),
         mode=_last(params, "mode"),
+        recency=_last(params, "recency"),
         group_by_default=not strict,
         now=now,
     )

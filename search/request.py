@@ -35,6 +35,7 @@ class SearchRequest:
     like: str | None = None  # a document id: search for documents like it instead of q
     match: str = "most"  # plain words: "all" required, "most" (relax when few hold all), "any"
     mode: str | None = None  # "keyword", "hybrid", "semantic"; None: hybrid when vectors exist
+    recency: int | None = None  # half-life in minutes: relevance decays with age; None: off
     _filter_key: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

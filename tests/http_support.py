@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -24,7 +24,13 @@ import httpx
 START_TIMEOUT = 30.0  # seconds for a server to answer /healthz; 2 cores, cold imports
 STOP_TIMEOUT = 10.0  # seconds between SIGTERM and SIGKILL
 # Variables of the outer shell that would change what a server does.
-OUTER_SETTINGS = ("SEARCH_INDEX", "SEARCH_SEEDS", "SEARCH_CORS_ORIGINS")
+OUTER_SETTINGS = (
+    "SEARCH_INDEX",
+    "SEARCH_SEEDS",
+    "SEARCH_CORS_ORIGINS",
+    "SEARCH_QUERY_LOG",
+    "SEARCH_QUERY_LOG_DIR",
+)
 
 
 def search_command() -> list[str]:
@@ -146,12 +152,17 @@ def start_server(
     *,
     workers: int = 1,
     env: Mapping[str, str] | None = None,
+    options: Sequence[str] = (),
 ) -> Server:
-    """Start `search serve --index INDEX --port <free port>` and return it once it answers.
+    """Start `search serve --index INDEX --port <free port> [options]` and return it once
+    it answers.
 
     The port is picked by binding to port 0 and closing the socket, so another process
     may take it in between: a server that dies at start is retried on a new port."""
-    command = [*search_command(), "serve", "--index", str(index), "--workers", str(workers)]
+    command = [
+        *search_command(),
+        *("serve", "--index", str(index), "--workers", str(workers), *options),
+    ]
     for _attempt in range(3):
         port = free_port()
         log_file = log_path.open("wb")
@@ -180,9 +191,10 @@ def running_server(
     *,
     workers: int = 1,
     env: Mapping[str, str] | None = None,
+    options: Sequence[str] = (),
 ) -> Iterator[Server]:
     """Run a server for the duration of the block; stop it whatever happens."""
-    server = start_server(index, log_path, workers=workers, env=env)
+    server = start_server(index, log_path, workers=workers, env=env, options=options)
     try:
         yield server
     finally:

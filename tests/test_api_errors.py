@@ -105,8 +105,8 @@ BAD_PARAMETERS: list[tuple[str, str, str, str]] = [
         "unknown-topics",
         "/api/search?topics=AI",
         "topics",
-        "unknown parameter 'topics'; expected one of: "
-        "q, topic, provider, type, from, to, sort, page, per_page, group, match, mode, like",
+        "unknown parameter 'topics'; expected one of: q, topic, provider, type, from, to, "
+        "sort, page, per_page, group, match, mode, recency, like",
     ),
     (
         "group-bogus",

@@ -20,6 +20,7 @@ from search.params import (
     parse_int,
     parse_search,
 )
+from search.query_log import QueryLog, log_entry
 from search.request import SearchRequest
 from search.web.answers import Answer, Answers
 from search.web.turns import in_turn
@@ -75,7 +76,7 @@ async def search_api(request: Request) -> Response:
     """Ranked, faceted search: the DESIGN.md 5 body."""
     started = time.perf_counter()
     search_request = parse_search(request.query_params, strict=True)
-    answer = await search(request, search_request)
+    answer = await search(request, search_request, source="api")
     headers = _validators(request, answer.result.generation, search_request)
     if _fresh(request, headers):
         return Response(status_code=304, headers=headers)
@@ -88,13 +89,23 @@ async def search_api(request: Request) -> Response:
     )
 
 
-async def search(request: Request, search_request: SearchRequest) -> Answer:
-    """Return the answer to `search_request`: kept, or searched in turn and kept."""
+async def search(
+    request: Request, search_request: SearchRequest, source: str | None = None
+) -> Answer:
+    """Return the answer to `search_request`: kept, or searched in turn and kept. A
+    search a person asked for names its `source` ("page" or "api") and goes into the
+    query log; the page's own probes, feeds and exports give none and do not."""
+    started = time.perf_counter()
     backend, answers = backend_of(request), answers_of(request)
     answer = answers.get(backend.generation(), search_request)
+    cached = answer is not None
     if answer is None:
         result = await in_turn(request, lambda: backend.search(search_request))
         answer = answers.put(search_request, result)
+    query_log: QueryLog | None = getattr(request.app.state, "query_log", None)
+    if query_log is not None and source is not None:
+        took = (time.perf_counter() - started) * 1000
+        query_log.record(log_entry(search_request, answer.result, source, took, cached))
     return answer
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,10 +24,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from search.backend import open_backend
 from search.config import Settings
 from search.errors import SearchError
+from search.query_log import QueryLog, default_folder
 from search.web import api, export, feed, pages
 from search.web.answers import Answers
 from search.web.openapi import openapi_document
 
+LOG = logging.getLogger("search.web")
 STATIC = Path(__file__).parent / "static"
 MAX_QUERY_STRING = 8_192  # bytes; a longer URL is abuse, not a search
 SECURITY_HEADERS = {
@@ -142,6 +145,19 @@ ROUTES = [
 ]
 
 
+def _query_log(settings: Settings) -> QueryLog | None:
+    """Return the started query log of `settings`, or None when it is off or its folder
+    cannot be written (then said in the server log: searching goes on without it)."""
+    if not settings.query_log:
+        return None
+    folder = settings.query_log_dir or default_folder(settings.index_dir)
+    try:
+        return QueryLog(folder).start()
+    except OSError as exc:
+        LOG.warning("query log off: cannot write %s: %s", folder, exc.strerror or exc)
+        return None
+
+
 def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starlette:
     """Return the ASGI app for `settings` (default: from the environment)."""
     settings = settings or Settings.from_env()
@@ -156,9 +172,12 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
         app.state.answers = Answers(enabled=settings.result_cache)
         app.state.search_slots = asyncio.Semaphore(settings.search_slots)  # web.turns
         app.state.notice = settings.notice  # web.pages shows it on every page
+        app.state.query_log = _query_log(settings)
         try:
             yield
         finally:
+            if app.state.query_log is not None:
+                app.state.query_log.close()
             backend.close()
 
     middleware = [Middleware(Guard)]

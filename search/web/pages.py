@@ -102,7 +102,7 @@ async def search_page(request: Request) -> Response:
         backend = api.backend_of(request)
         cached = api.answers_of(request).get(backend.generation(), search_request) is not None
         started = time.perf_counter()
-        result = (await api.search(request, search_request)).result
+        result = (await api.search(request, search_request, source="page")).result
         elapsed = (time.perf_counter() - started) * 1000
         found = [] if result.total else await offers.offers(request, pairs, result)
     except SearchError as exc:

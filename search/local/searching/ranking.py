@@ -19,6 +19,7 @@ from whoosh.analysis import STOP_WORDS
 
 from search.local.searching.matching import Match
 from search.local.searching.query_parser import plain_words
+from search.local.searching.recency import decay
 from search.local.store.columns import NO_DATE, DocumentSet
 from search.local.store.schema import stem_word
 
@@ -99,12 +100,14 @@ def ranked(
     sort: str,
     wanted: int,
     words: list[str] | None = None,
+    half_life: int | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """Return the first `wanted` document numbers of `final` in the sort order, and scores.
 
     The order is total (score with proximity bonus, then newest, then document number),
     so consecutive pages never repeat or skip a document. `final` may be a DocumentSet
-    whose numbers the facets share."""
+    whose numbers the facets share. `half_life` (minutes): relevance scores decay with
+    age (search.local.searching.recency)."""
     columns = snapshot.columns
     chosen = final if isinstance(final, DocumentSet) else DocumentSet(final)
     if sort != "relevance" or match is None:
@@ -113,7 +116,8 @@ def ranked(
         scores = match.scores[ranked] if match is not None else np.zeros(len(ranked), np.float32)
         return ranked, scores
     stems = query_stems(" ".join(words or ()))
-    numbers, scores = by_score(columns, chosen, match, max(wanted, RERANK_WINDOW if stems else 0))
+    depth = max(wanted, RERANK_WINDOW if stems else 0)
+    numbers, scores = by_score(columns, chosen, match, depth, half_life)
     if stems:
         window = min(RERANK_WINDOW, len(numbers))
         fresh = freshness(columns.published, numbers[:window], NO_DATE)
@@ -132,11 +136,18 @@ def ranked(
 
 
 def by_score(
-    columns: Any, final: Mask | DocumentSet, match: Match, wanted: int
+    columns: Any,
+    final: Mask | DocumentSet,
+    match: Match,
+    wanted: int,
+    half_life: int | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Return the best `wanted` of `final` by tier then score, newest first among equals."""
+    """Return the best `wanted` of `final` by tier then score (decayed by age when
+    `half_life` is given), newest first among equals."""
     candidates = (final if isinstance(final, DocumentSet) else DocumentSet(final)).numbers
     scores = match.scores[candidates]
+    if half_life is not None:
+        scores = scores * decay(columns.published, candidates, half_life)
     # Tiers (documents holding every word of a relaxed search) rank first: fold them
     # into the key the selection uses, above any score.
     tiers = match.tiers[candidates] if match.tiers is not None else None

@@ -101,12 +101,13 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
 
     def rank(wanted: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         if near is None or sort != "relevance":
-            return ranked(snapshot, chosen, match, sort, wanted, found.words)
+            return ranked(snapshot, chosen, match, sort, wanted, found.words, request.recency)
         if shape is None:  # semantic mode (a hybrid search always has a shape)
             keep = final[near[0]]
             return near[0][keep][:wanted], near[1][keep][:wanted]
         matched = final if match is None else final & match.mask  # the keyword side only
-        keyword, _ = ranked(snapshot, matched, match, sort, max(wanted, FUSION_DEPTH), found.words)
+        depth = max(wanted, FUSION_DEPTH)
+        keyword, _ = ranked(snapshot, matched, match, sort, depth, found.words, request.recency)
         numbers, scores = fuse(keyword, near[0], final, shape)
         if len(numbers) < wanted:  # keyword matches beyond the fusion depth follow
             tail = keyword[~np.isin(keyword, numbers)]
