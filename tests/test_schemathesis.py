@@ -16,15 +16,19 @@ The operations are driven one by one with `operation.as_strategy()` rather than 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import schemathesis
 from http_support import rebuild_index, running_server
 from hypothesis import HealthCheck, given, settings
+from jsonschema import Draft202012Validator
+from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 
 # Examples per operation and mode: 50 take about 10 s for the whole file on 2 cores;
 # --run-slow (or SEARCH_SLOW=1) takes 500, SEARCH_SCHEMATHESIS_EXAMPLES=N takes N.
@@ -88,6 +92,52 @@ def target(
     assert "Traceback" not in log, log[-2000:]
 
 
+def call_and_validate(case: schemathesis.Case[Any], base_url: str) -> int:
+    """Send `case`, run every configured check on the answer; return its status.
+
+    One failure is forgiven: a "schema-violating request accepted" whose query string, as
+    it went over the wire, is valid after all. Schemathesis 4.32 mutates a repeated (array)
+    parameter into an object, which urlencode sends as its keys (plain strings), then
+    judges the object rather than what was sent: nothing hostile reached the server."""
+    response = case.call(base_url=base_url, timeout=15)
+    try:
+        case.validate_response(response)
+    except FailureGroup as failures:
+        accepted = all(isinstance(f, AcceptedNegativeData) for f in failures.exceptions)
+        if not (accepted and sent_query_is_valid(case, str(response.request.url))):
+            raise
+    return response.status_code
+
+
+def sent_query_is_valid(case: schemathesis.Case[Any], url: str) -> bool:
+    """Return True when every parameter of `url`'s query string is one the operation
+    documents, given as the document allows (an empty single value counts as absent)."""
+    documented = {p["name"]: p for p in case.operation.definition.raw.get("parameters", [])}
+    sent: dict[str, list[str]] = {}
+    for name, text in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        sent.setdefault(name, []).append(text)
+    for name, values in sent.items():
+        parameter = documented.get(name)
+        if parameter is None:
+            return False
+        schema = parameter["schema"]
+        if schema.get("type") == "array":
+            value: Any = values
+        elif len(values) != 1:
+            return False
+        elif values[0] == "" and parameter.get("allowEmptyValue"):
+            continue
+        elif schema.get("type") == "integer":
+            if not re.fullmatch(r"[0-9]{1,9}", values[0]):
+                return False
+            value = int(values[0])
+        else:
+            value = values[0]
+        if not Draft202012Validator(schema).is_valid(value):
+            return False
+    return True
+
+
 @pytest.mark.parametrize(("label", "mode"), CASES, ids=[f"{m}-{label}" for label, m in CASES])
 def test_generated_requests_are_answered_as_documented(
     target: Target, label: str, mode: str, request: pytest.FixtureRequest
@@ -111,8 +161,7 @@ def test_generated_requests_are_answered_as_documented(
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     def run(case: schemathesis.Case[Any]) -> None:
-        response = case.call_and_validate(base_url=target.base_url, timeout=15)
-        seen.append(response.status_code)
+        seen.append(call_and_validate(case, target.base_url))
 
     run()
     request.node.user_properties.append(("requests", len(seen)))
