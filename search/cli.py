@@ -17,8 +17,9 @@ from search.config import BACKENDS, DEFAULT_INDEX, DEFAULT_SEEDS, Settings
 from search.errors import BadQuery, IndexMissing, SearchError
 from search.export import ExportPlan, write_file
 from search.facets import FILTER_PARAMS, KEYWORD_FACETS
+from search.feed_params import EXPORT_FORMATS
 from search.model import IndexReport
-from search.params import EXPORT_FORMATS, search_request
+from search.params import search_request
 from search.query_log import default_folder
 from search.query_stats import QueryStats, format_stats, insights
 from search.request import MATCHES, MODES, SORTS, SearchRequest

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -170,8 +170,8 @@ def search_request(
         raise BadQuery(f"like must be a document id, not {like[:40]!r}", param="like")
     if like is not None and text:
         raise BadQuery("give either q or like, not both", param="like")
-    strategy = _choice(match, "match", MATCHES) or "most"
-    chosen_mode = _choice(mode, "mode", MODES)
+    strategy = parse_choice(match, "match", MATCHES) or "most"
+    chosen_mode = parse_choice(mode, "mode", MODES)
     return SearchRequest(
         group=grouping == "story",
         like=like,
@@ -201,7 +201,7 @@ def parse_recency(value: str | None) -> int | None:
         raise BadQuery(f"recency must be off or a half-life: {error}", param="recency") from None
 
 
-def _choice(value: str | None, param: str, allowed: tuple[str, ...]) -> str | None:
+def parse_choice(value: str | None, param: str, allowed: tuple[str, ...]) -> str | None:
     """Return one of `allowed` (None when absent or blank); raise BadQuery otherwise."""
     value = (value or "").strip(BLANKS) or None
     if value is not None and value not in allowed:
@@ -354,7 +354,8 @@ def check_names(params: QueryString, allowed: tuple[str, ...], repeatable: tuple
         seen.add(name)
 
 
-def _last(params: QueryString, name: str) -> str | None:
+def last_value(params: QueryString, name: str) -> str | None:
+    """Return the last value of `name` in `params` (None when absent)."""
     values = params.getlist(name)
     return values[-1] if values else None
 
@@ -368,73 +369,18 @@ def parse_search(params: QueryString, strict: bool, now: datetime | None = None)
     if strict:
         check_names(params, SEARCH_PARAMS, REPEATABLE)
     return search_request(
-        q=_last(params, "q"),
+        q=last_value(params, "q"),
         filters={name: params.getlist(name) for name in REPEATABLE},
-        date_from=_last(params, "from"),
-        date_to=_last(params, "to"),
-        sort=_last(params, "sort"),
-        page=_last(params, "page"),
-        per_page=_last(params, "per_page"),
-        group=_last(params, "group"),
-        like=_last(params, "like"),
-        match=_last(params, "match"),
-        mode=_last(params, "mode"),
-        recency=_last(params, "recency"),
+        date_from=last_value(params, "from"),
+        date_to=last_value(params, "to"),
+        sort=last_value(params, "sort"),
+        page=last_value(params, "page"),
+        per_page=last_value(params, "per_page"),
+        group=last_value(params, "group"),
+        like=last_value(params, "like"),
+        match=last_value(params, "match"),
+        mode=last_value(params, "mode"),
+        recency=last_value(params, "recency"),
         group_by_default=not strict,
         now=now,
     )
-
-
-# --- /feed.atom and /api/export: the search parameters, read for a feed or an export ------
-
-FEED_ENTRIES = 20  # entries in a feed when per_page is not given
-EXPORT_FORMATS = ("csv", "jsonl")  # the first is the default
-_SEARCH = {p.name: p for p in SEARCH_PARAMETERS}
-_IGNORED = "Accepted (and checked) as by /api/search, then ignored"
-_FEED_CHANGES = {
-    "sort": Param("sort", f"{_IGNORED}: a feed is newest first.", _SEARCH["sort"].schema),
-    "per_page": Param(
-        "per_page",
-        "Entries: the newest matching documents.",
-        {**_SEARCH["per_page"].schema, "default": FEED_ENTRIES},
-    ),
-}
-FEED_PARAMETERS = tuple(_FEED_CHANGES.get(p.name, p) for p in SEARCH_PARAMETERS)
-EXPORT_PARAMETERS: tuple[Param, ...] = (
-    *(
-        Param(p.name, f"{_IGNORED}: an export has every hit.", p.schema)
-        if p.name in ("page", "per_page")
-        else p
-        for p in SEARCH_PARAMETERS
-    ),
-    Param(
-        "format",
-        "csv: a header row, topics joined with '; ', a ' before any cell a spreadsheet "
-        "would run as a formula; jsonl: one JSON object per line.",
-        {"type": "string", "enum": list(EXPORT_FORMATS), "default": EXPORT_FORMATS[0]},
-    ),
-)
-EXPORT_PARAMS = tuple(p.name for p in EXPORT_PARAMETERS)
-
-
-def parse_feed(params: QueryString) -> SearchRequest:
-    """Return the SearchRequest of /feed.atom: /api/search's strict rules, newest first,
-    FEED_ENTRIES entries unless per_page says otherwise."""
-    request = parse_search(params, strict=True)
-    if not _last(params, "per_page"):  # absent or empty: the feed's default
-        if request.page * FEED_ENTRIES > RESULT_WINDOW:
-            message = f"page * per_page (here {FEED_ENTRIES}) may not exceed {RESULT_WINDOW}"
-            raise BadQuery(message, param="page")
-        request = replace(request, per_page=FEED_ENTRIES)
-    return replace(request, sort="newest")
-
-
-def parse_export(params: QueryString) -> tuple[SearchRequest, str]:
-    """Return the search of /api/export and its format: /api/search's strict rules
-    (page and per_page are checked, the export then pages itself), plus `format`."""
-    check_names(params, EXPORT_PARAMS, REPEATABLE)
-    chosen = _choice(_last(params, "format"), "format", EXPORT_FORMATS) or EXPORT_FORMATS[0]
-    request = parse_search(params, strict=False)  # names checked above, with `format`
-    if not (_last(params, "group") or "").strip(BLANKS):  # strict=False groups by default
-        request = replace(request, group=False)
-    return request, chosen

@@ -21,7 +21,7 @@ from starlette.types import Send
 
 from search.errors import SearchError
 from search.export import EXPORT_LIMIT, MEDIA_TYPES, ExportPlan, encode, header, page_request
-from search.params import parse_export
+from search.feed_params import parse_export
 from search.request import SearchRequest
 from search.web.api import backend_of
 from search.web.turns import in_turn

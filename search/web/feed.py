@@ -1,6 +1,6 @@
 """GET /feed.atom: any search as an Atom feed of its newest matching documents.
 
-The parameters are /api/search's, read as strictly (search.params.parse_feed); the feed
+The parameters are /api/search's, read as strictly (search.feed_params.parse_feed); the feed
 is always newest first and has 20 entries unless per_page says otherwise. Its answer
 comes through the one cache of answers, like the page's and the API's.
 
@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from search.errors import SearchError
-from search.params import parse_feed
+from search.feed_params import parse_feed
 from search.request import SearchRequest
 from search.results import Filters
 from search.web import api, links

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from search import __version__, params
+from search import __version__, feed_params, params
 from search.export import CSV_COLUMNS, EXPORT_LIMIT, MEDIA_TYPES
 from search.params import Param
 from search.web.schemas import answer_schemas
@@ -212,7 +212,7 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "The newest documents of a search, as an Atom 1.0 feed",
                     "description": "Takes /api/search's parameters, as strictly; always newest "
                     "first. Conditional GET: If-None-Match, or If-Modified-Since.",
-                    "parameters": _params(params.FEED_PARAMETERS),
+                    "parameters": _params(feed_params.FEED_PARAMETERS),
                     "responses": {
                         "200": {
                             "description": "The feed: one entry per hit",
@@ -237,7 +237,7 @@ def openapi_document() -> dict[str, Any]:
                     "image and story. If a new index generation is published meanwhile, the "
                     "body ends early without its last chunk (an incomplete download): run "
                     "the export again.",
-                    "parameters": _params(params.EXPORT_PARAMETERS),
+                    "parameters": _params(feed_params.EXPORT_PARAMETERS),
                     "responses": {
                         "200": {
                             "description": "The rows, streamed",
