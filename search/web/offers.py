@@ -21,6 +21,7 @@ from search.web import api, links
 
 MAX_OFFERS = 8  # searches a zero-hit page may run: the candidates below rarely pass 6
 MAX_WORDS = 5  # a longer query is offered as a whole (match=any) rather than word by word
+KEPT = ("q", "like", "sort", "group", "match", "mode", "per_page")  # "Remove every filter" keeps
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,8 @@ def candidates(pairs: links.Pairs, result: SearchResult) -> list[tuple[str, str,
     if dated:
         found.append(("filter", "Remove the dates", links.without(base, "from", "to")))
     if len(filters) + dated > 1:
-        found.append(("filter", "Remove every filter", [(k, v) for k, v in base if k in _KEPT]))
+        found.append(("filter", "Remove every filter", [(k, v) for k, v in base if k in KEPT]))
     return found
-
-
-_KEPT = ("q", "sort", "group", "match", "mode", "like")
 
 
 async def offers(request: Request, pairs: links.Pairs, result: SearchResult) -> list[Offer]:
