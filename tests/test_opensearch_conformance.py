@@ -187,3 +187,20 @@ def test_hostile_input_gets_the_same_answer(
     assert theirs.status_code == mine.status_code, (mine.text[:300], theirs.text[:300])
     if mine.status_code >= 400:
         assert theirs.json() == mine.json()
+
+
+def test_recency_keeps_the_counts_and_orders_by_age(both: tuple[Backend, Backend]) -> None:
+    local, remote = both
+    for q in ("facial recognition", "google", "ai OR robots"):
+        # match=all: no tier of every-word documents ranked ahead of the rest
+        plain = SearchRequest(q=q, mode="keyword", per_page=20, match="all")
+        minute = SearchRequest(q=q, mode="keyword", per_page=20, match="all", recency=1)
+        theirs = remote.search(minute)
+        assert _counts(theirs) == _counts(local.search(minute)) == _counts(remote.search(plain))
+        # A one-minute half-life outweighs any text score between documents minutes apart:
+        # OpenSearch's first page comes newest first, and the newest match keeps its own
+        # score (ages count from it, as locally). The local backend adds its proximity
+        # bonus after the decay, so its order is not checked here (tests/test_recency*).
+        dates = [h.published or "" for h in theirs.hits]
+        assert dates == sorted(dates, reverse=True), (q, dates)
+        assert theirs.hits[0].score > 0

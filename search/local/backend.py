@@ -46,7 +46,7 @@ class LocalBackend:
         self._switch = threading.Lock()
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
-        self._damaged: dict[str, IndexCorrupt] = {}  # generations whose checksums failed
+        self._damaged: dict[str, list[str]] = {}  # generations whose checksums failed
         self._fully_checked: set[str] = set()
 
     @classmethod
@@ -103,13 +103,14 @@ class LocalBackend:
         """Return a snapshot of `folder` once its checksums hold: sizes and small files
         always, every byte when `full` (servers, off the request path). Raises
         IndexCorrupt, remembered so a damaged generation is checked once."""
+        # A fresh exception each time: re-raising one object would grow its traceback.
         known = self._damaged.get(folder.name)
         if known is not None:
-            raise known
+            raise IndexCorrupt(folder.name, known)
         problems = checksums.verify(folder, full=full)
         if problems:
-            self._damaged[folder.name] = IndexCorrupt(folder.name, problems)
-            raise self._damaged[folder.name]
+            self._damaged[folder.name] = problems
+            raise IndexCorrupt(folder.name, problems)
         if full:
             self._fully_checked.add(folder.name)
         return Snapshot(folder)
@@ -136,7 +137,8 @@ class LocalBackend:
             self._fully_checked.add(snapshot.name)
             if not problems:
                 return
-            damaged = self._damaged[snapshot.name] = IndexCorrupt(snapshot.name, problems)
+            self._damaged[snapshot.name] = problems
+            damaged = IndexCorrupt(snapshot.name, problems)
             try:
                 self._snapshot = self._fallback(damaged)
             except IndexCorrupt:
@@ -206,7 +208,8 @@ class LocalBackend:
         with self.snapshot() as snapshot:
             built = snapshot.meta.get("built_at")
             current = generations.current_generation(self.index_dir)
-            damaged = self._damaged.get(current.name) if current is not None else None
+            problems = self._damaged.get(current.name) if current is not None else None
+            damaged = IndexCorrupt(current.name, problems) if current and problems else None
             return Health(
                 "ok",
                 snapshot.documents,

@@ -144,6 +144,9 @@ class OpenSearchBackend:
                 query, matching = strategy.match(planned, request.match)
         if exclude:
             query = {"bool": {"must": [query], "must_not": [{"ids": {"values": exclude}}]}}
+        if request.recency and request.effective_sort == "relevance" and text.strip():
+            origin = self._newest(index, query, clauses) or meta.newest
+            query = searching.with_recency(query, request.recency, origin)
         start = (request.page - 1) * request.per_page
         facet_response = None
         try:
@@ -206,6 +209,20 @@ class OpenSearchBackend:
         found = self._call(lambda: self.client.search(index=index, body=body))
         buckets = found["aggregations"]["days"]["buckets"]
         return {int(b["key"]) // day: int(b["doc_count"]) for b in buckets}
+
+    def _newest(self, index: str, query: dict[str, Any], clauses: dict[str, Any]) -> str | None:
+        """Return the newest publication date among the matches (recency's origin, as
+        locally: the newest keeps its score), or None when none is dated."""
+        chosen = [c for c in clauses.values() if c is not None]
+        body = {
+            "size": 0,
+            "track_total_hits": False,
+            "query": {"bool": {"must": [query], "filter": chosen}},
+            "aggs": {"newest": {"max": {"field": "published", "format": "strict_date_time"}}},
+        }
+        found = self._call(lambda: self.client.search(index=index, body=body))
+        newest = found["aggregations"]["newest"]
+        return str(newest["value_as_string"]) if newest.get("value") is not None else None
 
     def _frequencies(self, index: str, units: list[Unit]) -> list[int]:
         """Return how many documents hold each unit's words (one multi-search)."""

@@ -20,6 +20,7 @@ class IndexMeta:
     documents: int
     built_at: str | None = None
     build: dict[str, Any] = field(default_factory=dict)
+    newest: str | None = None  # the newest publication date: recency's origin
 
     @classmethod
     def of(cls, meta: Mapping[str, Any], documents: int) -> IndexMeta:
@@ -32,4 +33,5 @@ class IndexMeta:
             documents=documents,
             built_at=build.get("built_at"),
             build=build,
+            newest=build.get("newest"),
         )

@@ -93,7 +93,7 @@ def build_opensearch(
     documents = merged.documents
     sources = _sources(documents)
     words = count_words(documents)
-    meta = _meta(documents, synonyms_text, seeds_dir, incremental)
+    meta = _meta(documents, sources, synonyms_text, seeds_dir, incremental)
     client = cluster.client()
     try:
         if incremental and (live := _alias_targets(client, cluster.alias)):
@@ -143,7 +143,11 @@ def _sources(documents: list[Article]) -> list[dict[str, Any]]:
 
 
 def _meta(
-    documents: list[Article], synonyms: str, seeds_dir: Path, incremental: bool
+    documents: list[Article],
+    sources: list[dict[str, Any]],
+    synonyms: str,
+    seeds_dir: Path,
+    incremental: bool,
 ) -> dict[str, Any]:
     """Return the index's `_meta`: facet names and counts, synonyms, the build."""
     display = display_names(documents)
@@ -163,6 +167,9 @@ def _meta(
             "seeds": str(seeds_dir),
             "incremental": incremental,
             "stemmer": "snowball-english",
+            # recency=: ages count from here (as locally from the newest match), so old
+            # archives' decayed scores do not all underflow to 0 against `now`
+            "newest": max((s["published"] for s in sources if s["published"]), default=None),
         },
     }
 

@@ -186,6 +186,32 @@ def grouped_body(
     }
 
 
+UNDATED_WEIGHT = 0.0  # recency: an undated document ranks after every dated one
+
+
+def with_recency(query: Query, half_life_minutes: int, origin: str | None) -> Query:
+    """Return `query` with its scores times 0.5 ** (age / half-life): Elasticsearch's
+    `exp` decay, as the local backend's recency= (search.local.searching.recency). Ages
+    count from the index's newest date (`origin`; "now" for an index built without it)."""
+    decay = {
+        "origin": origin or "now",
+        "scale": f"{half_life_minutes}m",
+        "decay": 0.5,
+    }
+    dated = {"exists": {"field": "published"}}
+    return {
+        "function_score": {
+            "query": query,
+            "functions": [
+                {"filter": dated, "exp": {"published": decay}},
+                {"filter": {"bool": {"must_not": [dated]}}, "weight": UNDATED_WEIGHT},
+            ],
+            "score_mode": "multiply",
+            "boost_mode": "multiply",
+        }
+    }
+
+
 def make_hit(raw: Mapping[str, Any], relaxed: bool) -> Hit:
     """Return the Hit of one OpenSearch hit (its highlights, else the escaped text)."""
     source = raw["_source"]

@@ -72,7 +72,7 @@ def verify(folder: Path, full: bool = False) -> list[str]:
     try:
         listing = json.loads(path.read_text(encoding="utf-8"))
         recorded = listing["files"]
-        if listing.get("self") != _self_digest(recorded):
+        if "self" in listing and listing["self"] != _self_digest(recorded):
             return [f"{CHECKSUMS} does not match its own checksum (damaged on disk)"]
         expected = {str(name): (int(v["size"]), str(v["sha256"])) for name, v in recorded.items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
