@@ -2,9 +2,10 @@
 
     git worktree add --detach /tmp/old 39ba2db
     python -m benchmarks.searchbench_versions --old-tree /tmp/old --old-index OLD \
-        --new-index NEW [--pairs 3] [--queries 1000] [--json PATH]
+        --new-index NEW [--before-tree TREE] [--pairs 3] [--queries 1000] [--json PATH]
 
-Each configuration (the old engine; this one with match=all; this one with match=most)
+Each configuration (the old engine; this one with match=all and with match=most; and,
+with --before-tree, another commit of this engine reading the same index, both ways)
 runs in its own fresh process, one after another, repeated `--pairs` times, so the
 machine's noise falls on all of them alike and no process shares caches with another.
 Every process opens its index, warms it as a server does, answers the first 100
@@ -67,6 +68,7 @@ print(json.dumps({"wall": times, "cpu": cpu}))
 """
 
 CONFIGS = {"old": ("old", ""), "now all": ("new", "all"), "now most": ("new", "most")}
+BEFORE = {"before all": ("before", "all"), "before most": ("before", "most")}
 
 
 def requests(count: int) -> list[dict[str, Any]]:
@@ -128,19 +130,23 @@ def main() -> None:
     parser.add_argument("--old-index", type=Path, required=True)
     parser.add_argument("--new-tree", type=Path, default=Path(__file__).resolve().parents[1])
     parser.add_argument("--new-index", type=Path, required=True)
+    parser.add_argument(
+        "--before-tree", type=Path, help="A third tree (of this engine's format) to time too."
+    )
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     rows = requests(args.queries)
+    configs = CONFIGS | (BEFORE if args.before_tree else {})
+    trees = {"old": args.old_tree, "new": args.new_tree, "before": args.before_tree}
     runs: list[dict[str, Any]] = []
     print(f"{'ms per query':<28}{'p50':>8}{'p95':>8}{'p99':>8}   cpu{'p50':>8}{'p95':>8}{'p99':>8}")  # noqa: T201
     for round_number in range(args.pairs):
-        for name, (engine, match) in CONFIGS.items():
-            old = engine == "old"
-            tree = args.old_tree if old else args.new_tree
-            index = args.old_index if old else args.new_index
-            times = run_one(tree, engine, index, match, rows)
+        for name, (engine, match) in configs.items():
+            index = args.old_index if engine == "old" else args.new_index
+            kind = "old" if engine == "old" else "new"
+            times = run_one(trees[engine], kind, index, match, rows)
             load = os.getloadavg()[0]
             runs.append({"round": round_number, "config": name, "load": round(load, 2)} | times)
             print(_line(f"{round_number} {name} (load {load:.1f})", times), flush=True)  # noqa: T201
@@ -149,7 +155,7 @@ def main() -> None:
             kind: [t for run in runs if run["config"] == name for t in run[kind]]
             for kind in ("wall", "cpu")
         }
-        for name in CONFIGS
+        for name in configs
     }
     for name, times in pooled.items():
         print(_line(f"pooled {name}", times))  # noqa: T201
