@@ -307,9 +307,15 @@ class OpenSearchBackend:
 
     def health(self) -> Health:
         """Return what is served (raises IndexMissing, BackendUnavailable)."""
-        index = self._current()
-        meta = self._meta(index)
-        return Health("ok", meta.documents, index, meta.built_at, vectors=False)
+
+        def run(index: str) -> Health:
+            # Asked of the cluster every time (the alias and metadata are cached): a
+            # health check must fail when the cluster does.
+            documents = self._call(lambda: self.client.count(index=index))["count"]
+            built_at = self._meta(index).built_at
+            return Health("ok", int(documents), index, built_at, vectors=False)
+
+        return self._retrying(run)
 
     def generation(self) -> str | None:
         """Return the index the alias named at the last look (None before one)."""
