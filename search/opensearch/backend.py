@@ -13,6 +13,7 @@ to answer, is a 503 naming the backend; the backend recovers by itself when it r
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +24,14 @@ from opensearchpy import exceptions as os_errors
 
 from search.errors import BackendUnavailable, BadQuery, DocumentNotFound, IndexMissing
 from search.opensearch import searching
-from search.opensearch.connection import UNAVAILABLE, Cluster, unavailable
+from search.opensearch.connection import (
+    PARTIAL_PAUSE_S,
+    PARTIAL_RETRIES,
+    UNAVAILABLE,
+    Cluster,
+    failed_shards,
+    unavailable,
+)
 from search.opensearch.index_meta import IndexMeta
 from search.opensearch.likeness import LIKE_FIELDS, like_text
 from search.opensearch.strategy import Strategy
@@ -37,6 +45,7 @@ WATCH_INTERVAL = 0.5  # seconds between looks by the watcher thread (servers)
 SUGGEST_BELOW = 3  # did-you-mean when fewer documents hold the words (as locally)
 COVERAGE_LIMIT = 100
 T = TypeVar("T")
+LOG = logging.getLogger(__name__)
 
 
 class OpenSearchBackend:
@@ -64,17 +73,28 @@ class OpenSearchBackend:
     # --- the index in service -----------------------------------------------------------
 
     def _call(self, action: Callable[[], T]) -> T:
-        """Return `action()`, turning an unreachable cluster into BackendUnavailable."""
-        try:
-            return action()
-        except UNAVAILABLE as exc:
-            raise unavailable(self.cluster, exc) from exc
-        except os_errors.RequestError as exc:  # our DSL refused: too many clauses, say
-            raise BadQuery(f"the query could not be run ({exc.error})", param="q") from exc
-        except os_errors.TransportError as exc:
-            if isinstance(exc.status_code, int) and exc.status_code >= 500:
+        """Return `action()`, turning an unreachable cluster into BackendUnavailable; an
+        answer some shards failed to give is asked again (never returned short)."""
+        for attempt in range(1, PARTIAL_RETRIES + 2):
+            try:
+                found = action()
+            except UNAVAILABLE as exc:
                 raise unavailable(self.cluster, exc) from exc
-            raise
+            except os_errors.RequestError as exc:  # our DSL refused: too many clauses, say
+                raise BadQuery(f"the query could not be run ({exc.error})", param="q") from exc
+            except os_errors.TransportError as exc:
+                if isinstance(exc.status_code, int) and exc.status_code >= 500:
+                    raise unavailable(self.cluster, exc) from exc
+                raise
+            failed = failed_shards(found)
+            if not failed:
+                return found
+            LOG.warning("%d shard(s) failed to answer (try %d); asking again", failed, attempt)
+            time.sleep(PARTIAL_PAUSE_S * attempt)
+        raise BackendUnavailable(
+            f"the search backend (OpenSearch at {self.cluster.shown()}) answered only in part "
+            f"({failed} shard(s) failed {PARTIAL_RETRIES + 1} times); try again shortly"
+        )
 
     def _current(self, force: bool = False) -> str:
         """Return the concrete index the alias names (looked up at most once a second)."""

@@ -91,6 +91,29 @@ def _without_credentials(url: str) -> str:
 
 
 UNAVAILABLE = (os_errors.ConnectionError, os_errors.ConnectionTimeout)
+PARTIAL_RETRIES = 3  # a node lost mid-search: by the next try the cluster reads the replica
+PARTIAL_PAUSE_S = 0.2  # times the try number; long enough for the node to be noticed gone
+
+
+def failed_shards(found: object) -> int:
+    """Return how many shards failed to answer a search, count or multi-search (failed
+    answers of a multi-search count as whole failures when the cluster is at fault).
+
+    OpenSearch answers 200 with the hits of the shards that did answer when others fail
+    (a node killed mid-search, say): totals, facet counts and hits would then be short."""
+    if not isinstance(found, dict):
+        return 0
+    failed = 0
+    for part in found.get("responses") or [found]:
+        if not isinstance(part, dict):
+            continue
+        error = part.get("error")
+        if error is not None and int(part.get("status") or 500) >= 500:
+            failed += 1
+        shards = part.get("_shards")
+        if isinstance(shards, dict):
+            failed += int(shards.get("failed") or 0)
+    return failed
 
 
 def unavailable(cluster: Cluster, exc: Exception) -> BackendUnavailable:

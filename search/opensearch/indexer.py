@@ -98,7 +98,7 @@ def build_opensearch(
     try:
         if incremental and (live := _alias_targets(client, cluster.alias)):
             name, counts = live[-1], _apply_changes(client, live[-1], sources, meta, progress)
-            _write_words(client, words_index(name), words)
+            _write_words(client, words_index(name), words, cluster.replicas)
         else:
             name = _full_build(client, cluster, sources, words, meta, progress, checkpoint)
             counts = {"added": len(sources)}
@@ -207,7 +207,7 @@ def _full_build(
             _bulk(client, name, actions[:half], bar)
             checkpoint("half-indexed")
             _bulk(client, name, actions[half:], bar)
-        _write_words(client, words_index(name), words)
+        _write_words(client, words_index(name), words, cluster.replicas)
         checkpoint("indexed")
         client.indices.put_settings(
             index=name,
@@ -240,7 +240,6 @@ def words_index(index: str) -> str:
 
 
 WORDS_BODY = {
-    "settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0}},
     "mappings": {
         "dynamic": "strict",
         "properties": {"word": {"type": "keyword"}, "count": {"type": "integer"}},
@@ -248,10 +247,12 @@ WORDS_BODY = {
 }
 
 
-def _write_words(client: Any, index: str, words: Counter[str]) -> None:
-    """Create (or update) the vocabulary index: one document per word, with its count."""
+def _write_words(client: Any, index: str, words: Counter[str], replicas: int) -> None:
+    """Create (or update) the vocabulary index: one document per word, with its count;
+    as many replicas as the documents' index (else a node's loss loses completions)."""
     if not client.indices.exists(index=index):
-        client.indices.create(index=index, body=WORDS_BODY)
+        settings = {"index": {"number_of_shards": 1, "number_of_replicas": replicas}}
+        client.indices.create(index=index, body={**WORDS_BODY, "settings": settings})
     else:
         stale = [
             hit["_id"]
