@@ -19,7 +19,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,9 +29,11 @@ import pytest
 from api_contract import app_client
 from opensearch_support import launcher
 
-from search.errors import SearchError
-from search.opensearch.connection import Cluster
+from search.errors import BackendUnavailable, SearchError
+from search.opensearch.backend import OpenSearchBackend
+from search.opensearch.connection import Cluster, failed_shards
 from search.opensearch.indexer import build_opensearch
+from search.request import SearchRequest
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
@@ -84,7 +86,8 @@ class Outcome:
     requests: int = 0
     wrong: list[str] = field(default_factory=list)  # failed or changed answers
     slowest_s: float = 0.0
-    retries: int = 0  # failed attempts the client or the backend logged, then retried
+    retries: int = 0  # attempts that failed on a node, retried by the client on the next
+    reasked: int = 0  # answers some shards failed to give, asked again by the backend
 
 
 RETRIED = re.compile(r"\[status:(N/A|5\d\d) ")  # opensearch-py's log of an attempt it retries
@@ -92,15 +95,19 @@ LOG = logging.getLogger(__name__)
 
 
 class Attempts(logging.Handler):
-    """Counts the failed attempts opensearch-py and the backend log before retrying."""
+    """Counts the failed attempts opensearch-py logs (it retries them on the next node)
+    and the partial answers the backend logs (it asks again)."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.count = 0
+        self.retries = 0
+        self.reasked = 0
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if RETRIED.search(record.getMessage()) or record.name.startswith("search."):
-            self.count += 1
+    def emit(self, record: logging.LogRecord) -> None:  # called under the handler's lock
+        if record.name.startswith("search."):
+            self.reasked += 1
+        elif RETRIED.search(record.getMessage()):
+            self.retries += 1
 
 
 @contextlib.contextmanager
@@ -144,7 +151,7 @@ def searching(
             thread.join()
         for logger in loggers:
             logger.removeHandler(attempts)
-        outcome.retries = attempts.count
+        outcome.retries, outcome.reasked = attempts.retries, attempts.reasked
 
 
 def iter_until(stop: threading.Event, targets: list[str]) -> Iterator[str]:
@@ -154,6 +161,26 @@ def iter_until(stop: threading.Event, targets: list[str]) -> Iterator[str]:
             if stop.is_set():
                 return
             yield target
+
+
+SHARDS_OK = {"total": 3, "successful": 3, "skipped": 0, "failed": 0}
+
+
+@pytest.mark.parametrize(
+    ("answer", "failed"),
+    [
+        ({"hits": {}, "_shards": SHARDS_OK}, 0),
+        ({"hits": {}, "_shards": {**SHARDS_OK, "successful": 2, "failed": 1}}, 1),
+        ({"hits": {}, "_shards": {**SHARDS_OK, "successful": 2}}, 1),
+        ({"count": 9, "_shards": {**SHARDS_OK, "successful": 1}}, 2),
+        ({"responses": [{"hits": {}, "_shards": SHARDS_OK}, {"error": {}, "status": 503}]}, 1),
+        ({"responses": [{"error": {"type": "index_not_found_exception"}, "status": 404}]}, 0),
+        ({"indices": {}, "_shards": {"total": 6, "successful": 3, "failed": 0}}, 0),
+    ],
+    ids=["whole", "failed", "no-copy-left", "count", "msearch-5xx", "msearch-404", "stats"],
+)
+def test_failed_shards_counts_what_a_short_answer_lacks(answer: Any, failed: int) -> None:
+    assert failed_shards(answer) == failed
 
 
 @pytest.fixture(scope="module")
@@ -206,33 +233,68 @@ def manager_of(nodes: Any) -> Any:
     return node
 
 
+def holders(nodes: Any, alias: str) -> list[Any]:
+    """Return the launcher's nodes holding a shard of the index `alias` names."""
+    live = next(n for n in nodes.nodes if n.process is not None and n.process.poll() is None)
+    rows = httpx.get(f"{live.url}/_cat/shards/{alias}?format=json", timeout=10).json()
+    names = {row["node"] for row in rows}
+    return [n for n in nodes.nodes if n.name in names]
+
+
 def kill_and_restart(
-    nodes: Any, node: Any, app: TestClient, expected: dict[str, Answer], load_s: float
+    nodes: Any,
+    node: Any,
+    app: TestClient,
+    expected: dict[str, Answer],
+    load_s: float,
+    while_down: Callable[[], None] = lambda: None,
 ) -> Outcome:
-    """SIGKILL `node` under load, keep the load up for `load_s`, restart the node from
-    its data folder and wait for green; return what the clients saw."""
-    with searching(app, expected) as outcome:
-        time.sleep(load_s / 4)
-        nodes.kill(node, signal.SIGKILL)
-        time.sleep(load_s)
-    assert node.process.returncode == -signal.SIGKILL
-    nodes.start_node(node)
-    started = time.monotonic()
-    nodes.wait(GREEN_WITHIN_S, statuses=("green",))
+    """SIGKILL `node` under load, keep the load up for `load_s`, call `while_down`,
+    restart the node from its data folder and wait for green; return what the clients
+    saw."""
+    try:
+        with searching(app, expected) as outcome:
+            time.sleep(load_s / 4)
+            nodes.kill(node, signal.SIGKILL)
+            time.sleep(load_s)
+        while_down()
+    finally:  # the next test needs all three nodes, whatever happened here
+        killed = node.process.poll()
+        if killed is not None:
+            nodes.start_node(node)
+        started = time.monotonic()
+        nodes.wait(GREEN_WITHIN_S, statuses=("green",))
     waited = time.monotonic() - started
+    assert killed == -signal.SIGKILL
     LOG.info("%s killed: %s; green %.1f s after the restart", node.name, outcome, waited)
     return outcome
 
 
 def test_a_node_killed_under_load_costs_no_request(
-    nodes: Any, app: TestClient, expected: dict[str, Answer]
+    nodes: Any, app: TestClient, expected: dict[str, Answer], literal_seeds: Path
 ) -> None:
-    victim = next(n for n in nodes.nodes if n is not manager_of(nodes))
-    outcome = kill_and_restart(nodes, victim, app, expected, load_s=4.0)
+    # Beside the corpus, a small index without replicas: the killed node's shard of it
+    # has no other copy, so OpenSearch answers 200 with the other shards' hits only.
+    bare = Cluster(tuple(nodes.urls), "unreplicated", shards=SHARDS, replicas=0)
+    documents = build_opensearch(literal_seeds, bare, progress=False).documents
+    backend = OpenSearchBackend.open(bare)
+    manager = manager_of(nodes)
+    victim = next(n for n in holders(nodes, bare.alias) if n is not manager)
+    refused: list[str] = []
+
+    def search_bare() -> None:
+        with pytest.raises(BackendUnavailable) as caught:
+            backend.search(SearchRequest())  # a short total would be a wrong answer
+        refused.append(str(caught.value))
+
+    outcome = kill_and_restart(nodes, victim, app, expected, load_s=4.0, while_down=search_bare)
     assert outcome.wrong == []
     assert outcome.requests > 4 * CLIENTS  # the clients were busy through the fault
     assert outcome.retries > 0  # some request did meet the dead node and was retried
     assert {t: answer_of(app.get(t)) for t in TARGETS} == expected  # green: all as before
+    assert "answered only in part" in refused[0]
+    assert backend.search(SearchRequest()).total == documents  # its shard is back
+    backend.close()
 
 
 def test_a_rebuild_under_load_costs_no_request(
@@ -240,7 +302,8 @@ def test_a_rebuild_under_load_costs_no_request(
 ) -> None:
     before = app.get("/healthz").json()["generation"]
     with searching(app, expected) as outcome:
-        build_opensearch(corpus_dir, target, progress=False)
+        report = build_opensearch(corpus_dir, target, progress=False)
+    LOG.info("rebuilt in %.1f s: %s", report.duration_s, outcome)
     assert outcome.wrong == []
     assert outcome.requests > CLIENTS
     assert app.get("/healthz").json()["generation"] != before
@@ -284,6 +347,7 @@ def test_a_node_killed_during_a_rebuild(
         nodes.start_node(victim)
         builder.join()
         nodes.wait(GREEN_WITHIN_S, statuses=("green",))
+    LOG.info("%s killed mid-rebuild: %s; the build %s", victim.name, outcome, outcome_of_build)
     assert outcome.wrong == []
     assert len(outcome_of_build) == 1
     build_opensearch(corpus_dir, target, progress=False)  # unaided, whatever came before

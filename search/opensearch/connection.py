@@ -100,7 +100,8 @@ def failed_shards(found: object) -> int:
     answers of a multi-search count as whole failures when the cluster is at fault).
 
     OpenSearch answers 200 with the hits of the shards that did answer when others fail
-    (a node killed mid-search, say): totals, facet counts and hits would then be short."""
+    (a node killed mid-search, say) or have no copy left (a lost primary without a
+    replica, counted in total but not in failed): totals, facets and hits would be short."""
     if not isinstance(found, dict):
         return 0
     failed = 0
@@ -111,8 +112,11 @@ def failed_shards(found: object) -> int:
         if error is not None and int(part.get("status") or 500) >= 500:
             failed += 1
         shards = part.get("_shards")
-        if isinstance(shards, dict):
-            failed += int(shards.get("failed") or 0)
+        # Only answers about documents: index stats count unassigned replicas in total.
+        if isinstance(shards, dict) and ("hits" in part or "count" in part):
+            # A shard with no copy left counts in total, not in failed.
+            missing = int(shards.get("total") or 0) - int(shards.get("successful") or 0)
+            failed += max(missing, int(shards.get("failed") or 0))
     return failed
 
 
