@@ -27,6 +27,7 @@ from search.local.searching.highlight import highlight
 from search.local.searching.snapshot import Snapshot
 from search.local.store import generations, schema
 from search.local.store.build import SCHEMA_VERSION, build_index
+from search.local.store.checksums import CHECKSUMS
 from search.local.store.schema import (
     PORTER,
     SNOWBALL,
@@ -285,6 +286,7 @@ def _make_old(index_dir: Path) -> Path:
     meta["schema_version"] = 2
     del meta["stemmer"]
     path.write_text(json.dumps(meta), encoding="utf-8")
+    (current / CHECKSUMS).unlink()  # generations of that time recorded no checksums
     return current
 
 
