@@ -26,6 +26,13 @@ from search.model import Article
 # Field weights of the local ranking (search.local.store.schema.FIELD_WEIGHTS).
 TEXT_FIELDS = {"title": 3.0, "excerpt": 1.5, "body": 1.0, "topic": 1.5, "provider": 1.0}
 TOKEN_PATTERN = r"[\w\*]+(\.?[\w\*]+)*"  # noqa: S105 - whoosh's default_pattern, not a secret
+# A whole token (TOKEN_PATTERN's, so not part of "U.S" or "x*") that is a stop word or
+# a single character: what Whoosh's StopFilter drops.
+DROPPED_TOKEN = (
+    r"(?<![\w*])(?<![\w*]\.)(?:"
+    + "|".join(sorted(STOP_WORDS, key=len, reverse=True))
+    + r"|\w)(?![\w*])(?!\.[\w*])"
+)
 KEY_SUFFIX = "_key"  # the casefolded copy of a keyword facet's field
 MAX_RESULT_WINDOW = 10_000  # search.params.RESULT_WINDOW: deeper pages are refused first
 
@@ -81,6 +88,19 @@ def index_body(shards: int, replicas: int, meta: dict[str, Any]) -> dict[str, An
                         "flags": "UNICODE_CHARACTER_CLASS",
                     }
                 },
+                "char_filter": {
+                    # Whoosh's StopFilter renumbers positions after it drops a stop word
+                    # or a one-letter word, so "neural in networks" holds the phrase
+                    # "neural networks"; Lucene's keeps the gap. Dropping those words
+                    # from the text before tokenising closes it the same way (the
+                    # character offsets, and so highlights, are corrected by Lucene).
+                    "news_drop_stops": {
+                        "type": "pattern_replace",
+                        "pattern": DROPPED_TOKEN,
+                        "replacement": "",
+                        "flags": "CASE_INSENSITIVE|UNICODE_CASE|UNICODE_CHARACTER_CLASS",
+                    }
+                },
                 "filter": {
                     "news_stop": {"type": "stop", "stopwords": sorted(STOP_WORDS)},
                     "news_min2": {"type": "length", "min": 2},
@@ -89,6 +109,7 @@ def index_body(shards: int, replicas: int, meta: dict[str, Any]) -> dict[str, An
                 "analyzer": {
                     "news_text": {
                         "type": "custom",
+                        "char_filter": ["news_drop_stops"],
                         "tokenizer": "news_words",
                         "filter": ["lowercase", "news_stop", "news_min2", "news_stem"],
                     },
