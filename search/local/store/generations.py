@@ -137,6 +137,40 @@ def clean_up(index_dir: Path) -> list[str]:
     return removed
 
 
+ORPHAN_WAIT = 5.0  # seconds to wait for a dead holder's forked children to let go
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the flock on `fd` without blocking; return False if a live build holds it.
+
+    A build killed the instant it forked leaves a child that still shares the lock until
+    it runs its at-fork hook (or notices its parent is gone): when the pid written in the
+    file is dead, wait up to ORPHAN_WAIT seconds for that child rather than report a
+    build that no longer runs."""
+    deadline = time.monotonic() + ORPHAN_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if (holder.isdigit() and _alive(int(holder))) or time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def rebuild_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index folder's rebuild lock, or raise IndexBusy naming the holder.
@@ -146,11 +180,7 @@ def rebuild_lock(index_dir: Path) -> Iterator[None]:
     index_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise
+        if not _try_lock(fd):
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             raise IndexBusy(
                 f"another rebuild-index (pid {holder}) is running on {index_dir}; "
