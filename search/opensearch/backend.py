@@ -169,9 +169,12 @@ class OpenSearchBackend:
             query = searching.with_recency(query, request.recency, origin)
         start = (request.page - 1) * request.per_page
         facet_response = None
+        relaxed = matching is not None and matching.required < matching.words
         try:
             if request.group:
                 body = searching.grouped_body(request, query, clauses, start)
+                if relaxed:  # counted in the same request rather than one more
+                    body["aggs"]["every_word"] = strategy.every_word(clauses)
                 if request.facets:
                     facets = {"size": 0, "query": query, "track_total_hits": False}
                     facets["aggs"] = searching.facet_aggregations(request, clauses)
@@ -187,14 +190,16 @@ class OpenSearchBackend:
                     response = self._call(lambda: self.client.search(index=index, body=body))
             else:
                 body = searching.search_body(request, query, clauses, start)
+                if relaxed:
+                    body.setdefault("aggs", {})["every_word"] = strategy.every_word(clauses)
                 response = self._call(lambda: self.client.search(index=index, body=body))
         except os_errors.RequestError as exc:
             raise BadQuery(f"the query could not be run ({exc.error})", param="q") from exc
         suggestion = None
         if request.like is None and text.strip():
             held = int(response["hits"]["total"]["value"])
-            if matching is not None and matching.required < matching.words:
-                held = strategy.every_word_count(clauses)
+            if relaxed:
+                held = int(response["aggregations"]["every_word"]["doc_count"])
             if held < SUGGEST_BELOW:
                 suggestion = did_you_mean(self.client, index, text, clauses, held, self._call)
         return searching.result_of(

@@ -66,7 +66,8 @@ class Strategy:
                 return required
         return 1
 
-    def every_word_count(self, filters: dict[str, Query | None]) -> int:
-        """Return how many documents passing `filters` hold every slot."""
+    def every_word(self, filters: dict[str, Query | None]) -> Query:
+        """Return the aggregation counting the documents passing `filters` that hold
+        every slot (did-you-mean looks at them when matching relaxed)."""
         chosen = [c for c in filters.values() if c is not None]
-        return self._count({"bool": {"must": self.slots, "filter": chosen}})
+        return {"filter": {"bool": {"must": self.slots, "filter": chosen}}}
