@@ -115,16 +115,20 @@ def opensearch_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def opensearch_corpus(opensearch_node: str, corpus_dir: Path) -> BuiltIndex:
+def opensearch_corpus(
+    opensearch_node: str, corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> BuiltIndex:
     """Return the shared corpus built into `opensearch_node` under the alias "corpus"
-    (read-only, as corpus_index)."""
+    (read-only, as corpus_index). Its index folder is an empty temporary one: apps made
+    from it keep their query log beside it, never in the working directory."""
     from api_contract import BuiltIndex
 
     from search.opensearch.connection import Cluster
     from search.opensearch.indexer import build_opensearch
 
     report = build_opensearch(corpus_dir, Cluster((opensearch_node,), "corpus"), progress=False)
-    return BuiltIndex(Path("unused"), report.generation, report.documents, opensearch_node)
+    unused = tmp_path_factory.mktemp("opensearch-unused") / "index"
+    return BuiltIndex(unused, report.generation, report.documents, opensearch_node)
 
 
 @pytest.fixture(scope="module", params=["local", "opensearch"])
