@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +18,9 @@ from search.local.searching.facet_counts import (
     date_facets,
     facet_value,
     keyword_facet,
+    month_counts,
 )
-from search.local.searching.timeline import counted_timeline, timeline
+from search.local.searching.timeline import counted_timeline, month_timeline, timeline
 from search.local.store.columns import HEAD_SHARE, Columns, DocumentSet, Row, write_columns
 from search.results import FacetValue
 
@@ -182,3 +183,34 @@ def test_lists_made_before_are_handed_out_as_copies(built: tuple[Columns, list[R
     assert counted_timeline(columns, found.numbers, None, None) == timeline(
         columns.published[found.numbers], None, None
     )
+
+
+def test_the_timeline_and_date_facets_from_month_counts_equal_counting_the_documents(
+    built: tuple[Columns, list[Row]],
+) -> None:
+    # month_timeline finds the first and last dated documents within their months and
+    # counts months and years from the month counts: on many seeded sets (a handful of
+    # documents to all of them) and ranges (days, months, years, open ends, a range
+    # outside the documents), the same answer as counting every document.
+    columns, _ = built
+    rng = random.Random(17)
+    ranges: list[tuple[date | None, date | None]] = [(None, None)]
+    # open ends near the first (2019-01) and last (2021-12) dates: the exact first or
+    # last day decides between days and months
+    ranges += [(date(2021, 11, d), None) for d in (1, 10, 14, 20)]
+    ranges += [(None, date(2019, 2, d)) for d in (1, 10, 14, 20)]
+    for _ in range(40):
+        low = date(2018, 6, 1) + timedelta(days=rng.randrange(5 * 365))
+        high = low + timedelta(days=rng.choice([0, 9, 44, 45, 46, 300, 730, 731, 900]))
+        ranges += [(low, high), (low, None), (None, high)]
+    for trial in range(60):
+        share = rng.choice([0.0005, 0.002, 0.01, 0.1, 0.6, 1.0])
+        mask = (np.random.default_rng(trial).random(SIZE) < share) & columns.alive
+        found = DocumentSet(mask)
+        per_slot = month_counts(columns, found)
+        for start, end in ranges[:9] + rng.sample(ranges[9:], 8):
+            want = counted_timeline(columns, found.numbers, start, end)
+            assert month_timeline(columns, found, per_slot, start, end) == want, (trial, start, end)
+        assert counted_date_facets(columns, found, None, None, per_slot) == counted_date_facets(
+            columns, DocumentSet(mask), None, None
+        )

@@ -141,3 +141,18 @@ def test_the_evaluator_keeps_each_or_it_evaluates(tiny: Any) -> None:
     again = evaluator.evaluate(query, Evaluation())
     assert np.array_equal(again.mask, match.mask) and np.array_equal(again.scores, match.scores)
     assert evaluator.ors.get(query) is entry
+
+
+def test_ors_whose_whoosh_hashes_collide_are_kept_apart() -> None:
+    # Whoosh XORs a node's parts: a word over two fields cancels out of the hash, so
+    # these two ORs hash alike; the cache still tells them apart, and finds each by
+    # an equal node made afresh (not only by the object it was put with).
+    a = wq.Or([wq.Term("title", "alpha"), wq.Term("excerpt", "alpha")])
+    b = wq.Or([wq.Term("title", "beta"), wq.Term("excerpt", "beta")])
+    assert hash(a) == hash(b)
+    cache = OrCache(SIZE)
+    first = cache.put(a, *arrays([1]), {"title": {"alpha"}}, [])
+    second = cache.put(b, *arrays([2]), {"title": {"beta"}}, [])
+    again = wq.Or([wq.Term("title", "alpha"), wq.Term("excerpt", "alpha")])
+    assert (cache.get(a), cache.get(b), cache.get(again)) == (first, second, first)
+    assert cache.get(wq.Or([wq.Term("title", "gamma"), wq.Term("excerpt", "gamma")])) is None

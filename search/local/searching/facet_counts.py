@@ -132,13 +132,26 @@ def date_facets(
     )
 
 
+def month_counts(columns: Columns, found: DocumentSet) -> npt.NDArray[np.int64]:
+    """Return the documents of `found` per month slot of the columns (slot 0: undated;
+    slot s: month code first_month + s - 1), every slot listed: the year and month
+    facets and the timeline all count from it."""
+    slots = len(columns.month_runs[1]) - 1
+    return np.bincount(columns.month_slot[found.numbers], minlength=slots)
+
+
 def counted_date_facets(
-    columns: Columns, found: DocumentSet, start: date | None, end: date | None
+    columns: Columns,
+    found: DocumentSet,
+    start: date | None,
+    end: date | None,
+    per_slot: npt.NDArray[np.int64] | None = None,
 ) -> tuple[list[FacetValue], list[FacetValue]]:
-    """Return date_facets of the dated documents of `found`, counted over the columns."""
-    per_slot = np.bincount(columns.month_slot[found.numbers])[1:]  # slot 0: undated
-    slots = np.flatnonzero(per_slot)
-    return _period_values(slots + columns.first_month, per_slot[slots], start, end)
+    """Return date_facets of the dated documents of `found`, counted over the columns
+    (or given: `per_slot`, its month_counts)."""
+    dated = (month_counts(columns, found) if per_slot is None else per_slot)[1:]
+    slots = np.flatnonzero(dated)
+    return _period_values(slots + columns.first_month, dated[slots], start, end)
 
 
 def _period_values(

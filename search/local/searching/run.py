@@ -26,7 +26,7 @@ from search.local.searching.ranking import ranked
 from search.local.searching.semantic import FUSION_DEPTH, fuse, neighbours, query_shape
 from search.local.searching.snapshot import Snapshot
 from search.local.searching.strategy import text_match
-from search.local.searching.timeline import counted_timeline
+from search.local.searching.timeline import month_timeline
 from search.local.store.columns import Columns, DocumentSet
 from search.request import SearchRequest
 from search.results import FacetValue, Filters, SearchResult, no_facets, no_timeline
@@ -140,10 +140,13 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     facet_lists, dates = no_facets(), no_timeline()
     if request.facets:
         without = _disjunctive(base, f, chosen)
-        facet_lists = _facets(columns, request, without)
         # disjunctive, as the year and month facets: without the dates
-        undated_filters = without("date").numbers
-        dates = counted_timeline(columns, undated_filters, request.date_from, request.date_to)
+        undated_filters = without("date")
+        per_slot = facets.month_counts(columns, undated_filters)
+        facet_lists = _facets(columns, request, without, per_slot)
+        dates = month_timeline(
+            columns, undated_filters, per_slot, request.date_from, request.date_to
+        )
     suggestion = None
     matched = total if documents is None else documents  # did-you-mean counts documents
     if match is not None and match.tiers is not None:  # relaxed: those holding every word
@@ -211,15 +214,19 @@ def _disjunctive(
 
 
 def _facets(
-    columns: Columns, request: SearchRequest, without: Callable[[str], DocumentSet]
+    columns: Columns,
+    request: SearchRequest,
+    without: Callable[[str], DocumentSet],
+    per_slot: npt.NDArray[np.int64],
 ) -> dict[str, list[FacetValue]]:
-    """Return every facet, each counted without its own filter (disjunctive)."""
+    """Return every facet, each counted without its own filter (disjunctive);
+    `per_slot`: the month counts of without("date")."""
     found: dict[str, list[FacetValue]] = {}
     for name, column in columns.keywords.items():
         counts = column.counts(without(name))
         found[name] = facets.keyword_facet(column, counts, request.selected(name))
     found["year"], found["month"] = facets.counted_date_facets(
-        columns, without("date"), request.date_from, request.date_to
+        columns, without("date"), request.date_from, request.date_to, per_slot
     )
     return {name: found[name] for name in FACET_NAMES}
 

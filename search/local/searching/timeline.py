@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from search.local.searching.facet_counts import remembered
-from search.local.store.columns import NEVER, NO_DATE, Columns
+from search.local.store.columns import NEVER, NO_DATE, Columns, DocumentSet
 from search.results import Timeline, TimelineBucket
 
 DAY_SPAN = 45  # days: up to a month and a half of daily bars
@@ -100,6 +100,62 @@ def _timeline_of(
         codes = codes // 12
     inside = codes[(codes >= first) & (codes <= last)] - first
     counts = np.bincount(inside, minlength=last - first + 1)
+    return _counted(interval, first, last, counts, start, end)
+
+
+def month_timeline(
+    columns: Columns,
+    found: DocumentSet,
+    per_slot: npt.NDArray[np.int64],
+    start: date | None,
+    end: date | None,
+) -> Timeline:
+    """Return counted_timeline(columns, found.numbers, start, end) from `per_slot`, the
+    documents of `found` per month slot (facet_counts.month_counts): the first and last
+    dated documents are looked for within their months only, and only a timeline of
+    days counts the documents again."""
+    dated = np.flatnonzero(per_slot[1:]) + 1
+    seen = None
+    if len(dated):
+        seen = (
+            _edge_day(columns, found, int(dated[0]), 0),
+            _edge_day(columns, found, int(dated[-1]), -1),
+        )
+    span = day_range(seen, start, end)
+    if span is None or interval_for(*span) == "day":
+        numbers = found.numbers
+        return _timeline_of(
+            seen, columns.day[numbers], lambda: columns.month_or_min[numbers], start, end
+        )
+    interval = interval_for(*span)
+    first, last = period_codes(interval, *span)
+    codes = np.arange(len(per_slot) - 1, dtype=np.int64) + columns.first_month  # slots 1...
+    if interval == "year":
+        codes = codes // 12
+    inside = (codes >= first) & (codes <= last)
+    weights = per_slot[1:][inside]
+    counts = np.bincount(codes[inside] - first, weights, minlength=last - first + 1)
+    return _counted(interval, first, last, counts.astype(np.int64), start, end)
+
+
+def _edge_day(columns: Columns, found: DocumentSet, slot: int, end: int) -> int:
+    """Return the day of the first (`end` 0) or last (-1) document of `found` in month
+    `slot`, which holds at least one."""
+    dated, starts = columns.month_runs
+    run = dated[starts[slot] : starts[slot + 1]]
+    return int(columns.day[run[found.mask[run]][end]])
+
+
+def _counted(
+    interval: str,
+    first: int,
+    last: int,
+    counts: npt.NDArray[np.int64],
+    start: date | None,
+    end: date | None,
+) -> Timeline:
+    """Return the Timeline of `counts` by period code first..last (the one made before
+    for equal counts, copied)."""
     chosen = (start, end) if type(start) is date and type(end) is date else None
     key = (interval, first, last, counts.tobytes(), chosen)  # equal counts: the same buckets
 

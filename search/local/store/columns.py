@@ -341,6 +341,16 @@ class Columns:
         for array in (*arrays, self.day_or_max, self.month_or_min):
             array.setflags(write=False)
 
+    @functools.cached_property
+    def month_runs(self) -> tuple[IntArray, IntArray]:
+        """Return (the dated documents oldest first, where each month slot's run of them
+        starts in it, one entry past the last slot): a month's documents are one slice,
+        so the first or last of a set within a month is found without a pass over it."""
+        dated = self.oldest_first[: int(np.count_nonzero(self.month_slot))]  # undated last
+        slots = int(self.month_slot.max(initial=0)) + 1
+        starts = np.searchsorted(self.month_slot[dated], np.arange(slots + 1)).astype(np.int64)
+        return dated, starts
+
     @classmethod
     def load(cls, folder: Path) -> Columns:
         """Return the columns saved in a generation folder."""
