@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any
@@ -13,10 +14,27 @@ from search.local.searching.snapshot import Snapshot
 from search.local.store.columns import date_key
 from search.results import DocumentDetail, Highlights, Hit, Provider, StoryCoverage
 
+HITS_KEPT = 4096  # hits kept per generation: result pages of repeated queries repeat
 
+
+@functools.lru_cache(maxsize=65_536)  # strftime costs a few microseconds; dates repeat
 def iso_utc(value: datetime | None) -> str | None:
     """Return ISO 8601 UTC with a Z for a naive UTC datetime."""
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+
+
+def page_hit(snapshot: Snapshot, number: int, score: float, terms: frozenset[str]) -> Hit:
+    """Return make_hit of document `number` of `snapshot`, the one made before for the
+    same score and terms (Hit is frozen, so answers may share it; kept per generation,
+    so a rebuilt document is never shown as it was)."""
+    key = (number, score, terms)
+    hit = snapshot.hits.get(key)
+    if hit is None:
+        hit = make_hit(snapshot.stored(number), score, terms)
+        if len(snapshot.hits) >= HITS_KEPT:
+            snapshot.hits.clear()
+        snapshot.hits[key] = hit
+    return hit
 
 
 def make_hit(stored: dict[str, Any], score: float, terms: Collection[str]) -> Hit:

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from search.facets import FACET_NAMES
 from search.local.searching import facet_counts as facets
 from search.local.searching.grouping import page_leaders, story_group
-from search.local.searching.hits import make_hit
+from search.local.searching.hits import make_hit, page_hit
 from search.local.searching.matching import Evaluation, Match
 from search.local.searching.more_like_this import like_query
 from search.local.searching.query_parser import plain_words
@@ -96,7 +96,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     total = int(np.count_nonzero(final))
     sort = request.effective_sort
     start = (request.page - 1) * request.per_page
-    terms = set().union(*(info.terms.get(name, set()) for name in ("title", "excerpt", "body")))
+    terms = frozenset().union(*(info.terms.get(n, ()) for n in ("title", "excerpt", "body")))
     documents = None
 
     def rank(wanted: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
@@ -134,8 +134,8 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     else:
         numbers, scores = rank(start + request.per_page)
         hits = [
-            make_hit(snapshot.stored(int(n)), float(score), terms)
-            for n, score in zip(numbers[start:], scores[start:], strict=True)
+            page_hit(snapshot, n, score, terms)
+            for n, score in zip(numbers[start:].tolist(), scores[start:].tolist(), strict=True)
         ]
     facet_lists, dates = no_facets(), no_timeline()
     if request.facets:

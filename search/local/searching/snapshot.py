@@ -35,6 +35,7 @@ from search.local.store.storage import MappedStorage
 from search.local.store.stories import Stories
 from search.local.store.vectors import Vectors
 from search.local.store.vocabulary import Vocabulary
+from search.results import Hit
 from search.synonyms import SYNONYMS, Synonyms
 
 PARSED_CACHE = 2048  # query texts whose parsed tree is kept
@@ -68,6 +69,7 @@ class Snapshot:
         self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._parsed: OrderedDict[str, Any] = OrderedDict()
         self._plans: OrderedDict[str, Plan | None] = OrderedDict()
+        self.hits: dict[tuple[int, float, frozenset[str]], Hit] = {}  # hits.page_hit's
         self._users = 0
         self._retired = False
         self._state = threading.Lock()

@@ -69,8 +69,7 @@ def _by_slots(snapshot: Snapshot, planned: Plan, strategy: str, info: Evaluation
         found = evaluator.evaluate(slot, info)
         held += found.mask
         scores += found.scores
-    alive = snapshot.columns.alive
-    required = 1 if strategy == "any" else _relaxed(held, alive, words)
+    required = 1 if strategy == "any" else _relaxed(held, words)
     mask = held >= required
     scores[~mask] = 0
     tiers = (held == words).astype(np.int8) if required < words else None
@@ -83,12 +82,12 @@ def _enough(mask: Mask) -> bool:
     return int(np.count_nonzero(mask)) >= RELAX_BELOW
 
 
-def _relaxed(held: npt.NDArray[np.int16], filtered: Mask, words: int) -> int:
+def _relaxed(held: npt.NDArray[np.int16], words: int) -> int:
     """Return the most words a document must hold so that RELAX_BELOW live documents
-    do, or 1."""
-    per_count = np.bincount(held[filtered], minlength=words + 1)
-    at_least = np.cumsum(per_count[::-1])[::-1]  # at_least[k]: documents holding >= k words
+    do, or 1 (`held`: words per document, live ones only: evaluate() leaves out the
+    deleted)."""
     for required in range(words, 1, -1):
-        if at_least[required] >= RELAX_BELOW:
+        # A count per word count: a histogram of every document costs more than several.
+        if int(np.count_nonzero(held >= required)) >= RELAX_BELOW:
             return required
     return 1

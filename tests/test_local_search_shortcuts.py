@@ -1,0 +1,127 @@
+"""The search path's caches and shortcuts against the long way: hits kept per
+generation (never shown from an older one), facet counts looked up for few matches or
+counted by popcount for many, and the relaxed requirement counted word by word."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search.local import LocalBackend
+from search.local import backend as backend_module
+from search.local.searching import strategy
+from search.local.searching.hits import make_hit
+from search.local.store import columns as columns_module
+from search.local.store.build import build_index
+from search.local.store.columns import Columns, DocumentSet, Row, write_columns
+from search.request import SearchRequest
+
+
+def _seed(folder: Path, name: str, title: str) -> None:
+    front = {
+        "title": title,
+        "excerpt": "Cameras arrive at railway hubs.",
+        "topics": ["AI"],
+        "provider": {"name": "Sky", "domain": "sky.com"},
+        "publishedDateTime": "2023-09-02T17:26:00Z",
+        "webUrl": f"https://news.example.com/{name}",
+    }
+    lines = ["---", *(f"{k}: {json.dumps(v)}" for k, v in front.items()), "---", ""]
+    (folder / f"{name}.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_hits_are_kept_per_generation_and_never_shown_from_an_older_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backend_module, "CHECK_INTERVAL", 0.0)  # look at CURRENT every time
+    seeds, index = tmp_path / "seeds", tmp_path / "index"
+    seeds.mkdir()
+    _seed(seeds, "one", "Facial recognition expands")
+    _seed(seeds, "two", "Robots sort parcels")
+    build_index(seeds, index, progress=False)
+    engine = LocalBackend.open(index)
+    request = SearchRequest(q="facial", mode="keyword")
+    first = engine.search(request)
+    again = engine.search(request)
+    assert [h.title for h in first.hits] == ["Facial recognition expands"]
+    assert again.hits[0] is first.hits[0], "a repeated search reuses the hit it made"
+    # The same document (same URL, so the same id) rebuilt with another title: the
+    # new generation shows the new title, with the same score as before.
+    _seed(seeds, "one", "Facial recognition widens")
+    build_index(seeds, index, progress=False)
+    after = engine.search(request)
+    assert after.generation != first.generation
+    assert after.hits[0].score == first.hits[0].score  # so a kept hit would match its key
+    assert [(h.id, h.title) for h in after.hits] == [
+        (first.hits[0].id, "Facial recognition widens")
+    ]
+    with engine.snapshot() as snapshot:
+        number = snapshot.number_of(first.hits[0].id)
+        assert number is not None
+        fresh = make_hit(snapshot.stored(number), after.hits[0].score, {"facial"})
+    assert after.hits[0] == fresh
+    engine.close()
+
+
+def _rows(seed: int, size: int) -> list[Row]:
+    rng = random.Random(seed)
+    topics = ["AI", "Chips", "Policy", *[f"t{i}" for i in range(40)]]
+    return [
+        Row(
+            {
+                "provider": (f"P{rng.choice([0, 0, 1, *range(2, 60)])}",),
+                "topic": tuple(rng.sample(topics, rng.randrange(0, 4))),
+                "type": ("article",) if rng.random() < 0.9 else (),
+            },
+            None,
+            deleted=rng.random() < 0.03,
+        )
+        for _ in range(size)
+    ]
+
+
+def test_few_and_many_matches_count_facets_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same seeded sets counted both ways (looked up, or popcount over bitsets and
+    # gathered rare values), from no document to all of them.
+    rows = _rows(3, 5000)
+    write_columns(tmp_path, rows)
+    columns = Columns.load(tmp_path)
+    rng = np.random.default_rng(8)
+    sets = [
+        (rng.random(columns.size) < share) & columns.alive
+        for share in (0.0, 0.0004, 0.003, 0.02, 0.1, 0.5, 1.0)
+        for _ in range(3)
+    ]
+    counted: dict[int, list[list[list[int]]]] = {}
+    for few_share in (0, 10**9):  # never looked up; always looked up
+        monkeypatch.setattr(columns_module, "FEW_SHARE", few_share)
+        counted[few_share] = [
+            [column.counts(DocumentSet(mask)).tolist() for column in columns.keywords.values()]
+            for mask in sets
+        ]
+    assert counted[0] == counted[10**9]
+    typed = sum(
+        1 for row, kept in zip(rows, sets[-1], strict=True) if kept and row.keywords["type"]
+    )
+    assert list(columns.keywords) == ["topic", "provider", "type"]
+    assert counted[0][-1][2] == [typed]
+
+
+def test_the_relaxed_requirement_is_counted_word_by_word() -> None:
+    # _relaxed against a histogram of how many words each document holds.
+    rng = np.random.default_rng(4)
+    for trial in range(300):
+        words = int(rng.integers(2, 17))
+        held = (rng.random(2000) < rng.choice([0.001, 0.01, 0.05])) * rng.integers(
+            0, words + 1, 2000
+        )
+        held = held.astype(np.int16)
+        at_least = np.cumsum(np.bincount(held, minlength=words + 1)[::-1])[::-1]
+        want = next((k for k in range(words, 1, -1) if at_least[k] >= strategy.RELAX_BELOW), 1)
+        assert strategy._relaxed(held, words) == want, trial
