@@ -125,3 +125,21 @@ def test_the_relaxed_requirement_is_counted_word_by_word() -> None:
         at_least = np.cumsum(np.bincount(held, minlength=words + 1)[::-1])[::-1]
         want = next((k for k in range(words, 1, -1) if at_least[k] >= strategy.RELAX_BELOW), 1)
         assert strategy._relaxed(held, words) == want, trial
+
+
+def test_a_set_narrowed_by_its_numbers_equals_one_narrowed_mask_by_mask() -> None:
+    # run_search narrows a few matches by their numbers (no pass over every document)
+    # and many mask by mask: the same documents, in either form, on seeded sets.
+    rng = np.random.default_rng(12)
+    size = 3000
+    for trial in range(50):
+        base = rng.random(size) < rng.choice([0.001, 0.01, 0.2, 0.9])
+        filters = [rng.random(size) < rng.choice([0.05, 0.5, 1.0]) for _ in range(trial % 4)]
+        by_masks = DocumentSet(base).narrowed(filters)
+        few = DocumentSet(base)
+        few.numbers  # noqa: B018 (numbers at hand: narrowed by them)
+        by_numbers = few.narrowed(filters)
+        want = np.flatnonzero(np.logical_and.reduce([base, *filters]))
+        assert by_masks.numbers.tolist() == by_numbers.numbers.tolist() == want.tolist()
+        assert np.array_equal(by_masks.mask, by_numbers.mask)
+        assert np.array_equal(DocumentSet.of_numbers(want, size).mask, by_masks.mask)

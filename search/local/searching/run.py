@@ -33,6 +33,7 @@ from search.results import FacetValue, Filters, SearchResult, no_facets, no_time
 
 TIME_LIMIT = 3.0  # seconds one search may take before it is stopped (SearchTimeout)
 SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer results than this
+FEW_MATCHES = 4  # under 1 / FEW_MATCHES of the documents, filters narrow match numbers
 Mask = npt.NDArray[np.bool_]
 
 
@@ -91,9 +92,12 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         near_mask = np.zeros_like(columns.alive)
         near_mask[near[0]] = True
         base = near_mask if mode == "semantic" else base | near_mask
-    final = _combine(base, *f.values())
-    chosen = DocumentSet(final)  # its numbers serve both the ranking and the facets
-    total = int(np.count_nonzero(final))
+    whole = DocumentSet(base)
+    if int(np.count_nonzero(base)) * FEW_MATCHES < columns.size:
+        whole.numbers  # noqa: B018 (few: filters narrow the numbers, no pass over every document)
+    # every filter: its numbers serve both the ranking and the facets
+    chosen = whole.narrowed([mask for mask in f.values() if mask is not None])
+    total = len(chosen.numbers)
     sort = request.effective_sort
     start = (request.page - 1) * request.per_page
     terms = frozenset().union(*(info.terms.get(n, ()) for n in ("title", "excerpt", "body")))
@@ -103,8 +107,9 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         if near is None or sort != "relevance":
             return ranked(snapshot, chosen, match, sort, wanted, found.words, request.recency)
         if shape is None:  # semantic mode (a hybrid search always has a shape)
-            keep = final[near[0]]
+            keep = chosen.mask[near[0]]
             return near[0][keep][:wanted], near[1][keep][:wanted]
+        final = chosen.mask
         matched = final if match is None else final & match.mask  # the keyword side only
         depth = max(wanted, FUSION_DEPTH)
         keyword, _ = ranked(snapshot, matched, match, sort, depth, found.words, request.recency)
@@ -118,7 +123,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     if request.group:
         leaders = page_leaders(
             snapshot,
-            final,
+            chosen.mask,
             start,
             start + request.per_page,
             lambda wanted: rank(wanted),
@@ -126,7 +131,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         hits = [
             replace(
                 make_hit(snapshot.stored(int(n)), float(score), terms),
-                story=story_group(snapshot, int(n), final, match, sort, terms),
+                story=story_group(snapshot, int(n), chosen.mask, match, sort, terms),
             )
             for n, score in zip(leaders.numbers, leaders.scores, strict=True)
         ]
@@ -139,7 +144,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         ]
     facet_lists, dates = no_facets(), no_timeline()
     if request.facets:
-        without = _disjunctive(base, f, chosen)
+        without = _disjunctive(whole, f, chosen)
         # disjunctive, as the year and month facets: without the dates
         undated_filters = without("date")
         per_slot = facets.month_counts(columns, undated_filters)
@@ -150,7 +155,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     suggestion = None
     matched = total if documents is None else documents  # did-you-mean counts documents
     if match is not None and match.tiers is not None:  # relaxed: those holding every word
-        matched = int(np.count_nonzero(final & (match.tiers > 0)))
+        matched = int(np.count_nonzero(match.tiers[chosen.numbers] > 0))
     if match is not None and request.like is None and matched < SUGGEST_BELOW:
         suggestion = _did_you_mean(snapshot, request, matched, f)
     return SearchResult(
@@ -195,7 +200,7 @@ def _query_text(snapshot: Snapshot, request: SearchRequest) -> tuple[str, int | 
 
 
 def _disjunctive(
-    base: Mask, f: dict[str, Mask | None], final: DocumentSet
+    base: DocumentSet, f: dict[str, Mask | None], final: DocumentSet
 ) -> Callable[[str], DocumentSet]:
     """Return `without(name)`: the documents of `base` passing every filter but `name`'s
     (a facet counts under the others). Facets counting the same documents (all of them,
@@ -207,7 +212,9 @@ def _disjunctive(
         others = tuple(other for other in active if other != name)
         found = sets.get(others)
         if found is None:
-            found = sets[others] = DocumentSet(_combine(base, *(f[o] for o in others)))
+            found = sets[others] = base.narrowed(
+                [mask for o in others if (mask := f[o]) is not None]
+            )
         return found
 
     return without

@@ -158,13 +158,31 @@ class ValueSets:
 
 
 class DocumentSet:
-    """Documents as a mask, with their numbers and packed bits made on first use, so
-    the facets and the ranking of one search that need the same set compute each once."""
+    """Documents as a mask or as their numbers, the other form and the packed bits made
+    on first use, so the facets and the ranking of one search that need the same set
+    compute each once."""
 
     def __init__(self, mask: BoolArray) -> None:
-        self.mask = mask
+        self._mask: BoolArray | None = mask
         self._numbers: IntArray | None = None
         self._bits: npt.NDArray[np.uint64] | None = None
+        self.size = len(mask)
+
+    @classmethod
+    def of_numbers(cls, numbers: IntArray, size: int) -> DocumentSet:
+        """Return the set of document `numbers` (ascending, distinct) of `size` documents."""
+        found = cls.__new__(cls)
+        found._mask, found._numbers, found._bits, found.size = None, numbers, None, size
+        return found
+
+    @property
+    def mask(self) -> BoolArray:
+        """Return the set as a mask over every document."""
+        if self._mask is None:
+            assert self._numbers is not None
+            self._mask = np.zeros(self.size, np.bool_)
+            self._mask[self._numbers] = True
+        return self._mask
 
     @property
     def numbers(self) -> IntArray:
@@ -172,6 +190,23 @@ class DocumentSet:
         if self._numbers is None:
             self._numbers = np.flatnonzero(self.mask)
         return self._numbers
+
+    def narrowed(self, masks: Sequence[BoolArray]) -> DocumentSet:
+        """Return the documents of this set that every mask of `masks` holds (the set
+        itself when there is none): by their numbers when they are few, so no pass over
+        every document is made, else mask by mask."""
+        if not masks:
+            return self
+        if self._numbers is not None or self._mask is None:  # numbers at hand: use them
+            numbers = self.numbers
+            keep = masks[0][numbers]
+            for mask in masks[1:]:
+                keep &= mask[numbers]
+            return DocumentSet.of_numbers(numbers[keep], self.size)
+        combined = self._mask & masks[0]
+        for mask in masks[1:]:
+            combined &= mask
+        return DocumentSet(combined)
 
     @property
     def bits(self) -> npt.NDArray[np.uint64]:
