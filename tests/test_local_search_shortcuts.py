@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from api_contract import BuiltIndex
 
 from search.local import LocalBackend
 from search.local import backend as backend_module
 from search.local.searching import strategy
 from search.local.searching.hits import make_hit
+from search.local.searching.matching import Evaluator
 from search.local.store import columns as columns_module
 from search.local.store.build import build_index
 from search.local.store.columns import Columns, DocumentSet, Row, write_columns
@@ -143,3 +147,56 @@ def test_a_set_narrowed_by_its_numbers_equals_one_narrowed_mask_by_mask() -> Non
         assert by_masks.numbers.tolist() == by_numbers.numbers.tolist() == want.tolist()
         assert np.array_equal(by_masks.mask, by_numbers.mask)
         assert np.array_equal(DocumentSet.of_numbers(want, size).mask, by_masks.mask)
+
+
+def _counting(taken: Counter[str], name: str, function: Any) -> Any:
+    def counted(*args: Any) -> Any:
+        taken[name] += 1
+        return function(*args)
+
+    return counted
+
+
+def test_rare_words_matched_by_their_documents_answer_as_the_dense_way(
+    corpus_index: BuiltIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Slots whose words few documents hold are matched from their documents (all rare,
+    # or the rare ones first and the common ones read at those documents only); with
+    # that turned off every slot is evaluated over every document. Seeded queries of one
+    # to three words, rare and common mixed, under each strategy, filtered or not: the
+    # same whole answers.
+    engine = LocalBackend.open(corpus_index.folder)
+    rng = random.Random(21)
+    with engine.snapshot() as snapshot:
+        counts = snapshot.vocabulary.counts
+        titles = [str(snapshot.stored(n)["title"]) for n in rng.sample(range(200), 150)]
+    commonest = sorted(counts, key=lambda w: (-counts[w], w))[:2]
+    requests = []
+    for n, title in enumerate(titles):  # words of one title, so they meet somewhere
+        words = [w for w in title.split() if len(w) > 3 and w.isalpha()] or ["robots"]
+        text = " ".join(rng.sample(words, min(len(words), rng.choice([1, 2, 2, 3]))))
+        if n % 2 == 0:  # a common word beside rare ones
+            text += " " + rng.choice(commonest)
+        match = ("all", "most", "any")[n % 3]
+        filters = {"topic": ("AI",)} if n % 4 == 0 else {}
+        requests.append(SearchRequest(q=text, mode="keyword", match=match, filters=filters))
+
+    def answers() -> list[dict[str, object]]:
+        out = []
+        for request in requests:
+            body = engine.search(request).as_json()
+            body.pop("took_ms")
+            out.append(body)
+        return out
+
+    taken: Counter[str] = Counter()
+    for name in ("_by_few_slots", "_every_word_within"):
+        monkeypatch.setattr(strategy, name, _counting(taken, name, getattr(strategy, name)))
+    shortcut = answers()
+    assert taken["_by_few_slots"] > 30 and taken["_every_word_within"] > 10, taken
+    engine.close()
+    monkeypatch.setattr(Evaluator, "sparse", lambda self, q, info: None)
+    engine = LocalBackend.open(corpus_index.folder)
+    assert answers() == shortcut
+    assert sum(1 for body in shortcut if body["total"]) > 100  # most queries find something
+    engine.close()

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from whoosh import query as wq
 
 from search.errors import SearchTimeout
-from search.local.searching.or_cache import OrCache
+from search.local.searching.or_cache import Entry, OrCache
 from search.local.searching.phrases import phrase_documents
 from search.local.searching.postings import PostingCache
 from search.local.whoosh_compat import expanded_terms
@@ -36,6 +36,7 @@ class Match:
     mask: Mask
     scores: Scores
     tiers: npt.NDArray[np.int8] | None = None  # ranked first by tier, then by score
+    docs: npt.NDArray[np.int64] | None = None  # the mask's documents, ascending, when known
 
 
 @dataclass
@@ -118,6 +119,22 @@ class Evaluator:
         return Match(mask, scores)
 
     def _or(self, q: Any, info: Evaluation) -> Match:
+        return Match(*self.ors.arrays(self._or_entry(q, info)))
+
+    def sparse(self, q: Any, info: Evaluation) -> tuple[npt.NDArray[np.int64], Scores] | None:
+        """Return (the live documents matching `q`, ascending; their scores) when `q` is
+        an OR kept as documents and scores (few match), else None: evaluate() it."""
+        if not isinstance(q, wq.Or | wq.DisjunctionMax):
+            return None
+        entry = self._or_entry(q, info)
+        if entry.docs is None:
+            return None
+        live = self.alive[entry.docs]
+        return entry.docs[live], entry.scores[live]
+
+    def _or_entry(self, q: Any, info: Evaluation) -> Entry:
+        """Return the kept evaluation of OR node `q` (evaluating it the first time), its
+        terms and capped expansions added to `info`."""
         entry = self.ors.get(q)
         if entry is None:
             # Evaluated once per generation and kept: readers repeat words and phrases.
@@ -133,7 +150,7 @@ class Evaluator:
         for fieldname, found in entry.terms.items():
             info.terms.setdefault(fieldname, set()).update(found)
         info.capped += entry.capped
-        return Match(*self.ors.arrays(entry))
+        return entry
 
     def _or_children(self, q: Any, info: Evaluation) -> Match:
         mask = np.zeros(self.size, np.bool_)

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from whoosh import query as wq
 
 from search.local.searching.matching import Evaluation, Match
+from search.local.searching.phrases import common
 from search.local.searching.plain_text import Plan
 from search.local.searching.snapshot import Snapshot
 from search.results import Matching
@@ -54,6 +55,14 @@ def _by_slots(snapshot: Snapshot, planned: Plan, strategy: str, info: Evaluation
     words = len(planned.slots)
     said = [w for label in planned.labels for w in label.split()]
     evaluator = snapshot.evaluator
+    parts = [evaluator.sparse(slot, info) for slot in planned.slots]
+    if all(part is not None for part in parts):  # every word is rare: no dense pass
+        return _by_few_slots(snapshot, planned, strategy, [p for p in parts if p], said)
+    if strategy != "any" and words > 1 and any(part is not None for part in parts):
+        within = _every_word_within(snapshot, planned, parts, info)
+        if strategy == "all" or within.docs is None or len(within.docs) >= RELAX_BELOW:
+            matching = Matching(strategy, words, words, planned.synonyms, planned.dropped)
+            return TextMatch(within, matching, said)
     if strategy != "any":
         # The common case costs what an AND costs: every word required, and (for most)
         # enough documents hold them all that nothing relaxes.
@@ -75,6 +84,74 @@ def _by_slots(snapshot: Snapshot, planned: Plan, strategy: str, info: Evaluation
     tiers = (held == words).astype(np.int8) if required < words else None
     matching = Matching(strategy, words, required, planned.synonyms, planned.dropped)
     return TextMatch(Match(mask, scores, tiers), matching, said)
+
+
+def _by_few_slots(
+    snapshot: Snapshot,
+    planned: Plan,
+    strategy: str,
+    parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]],
+    said: list[str],
+) -> TextMatch:
+    """Return _by_slots' answer from each slot's live documents and scores (`parts`),
+    working on the matching documents only: the same documents, scores (summed in slot
+    order) and tiers."""
+    words = len(parts)
+    size = snapshot.columns.size
+    scores = np.zeros(size, np.float32)
+    for docs, found in parts:  # summed in slot order, as an AND of them would
+        scores[docs] += found
+    union, held = np.unique(np.concatenate([docs for docs, _ in parts]), return_counts=True)
+    required = 1
+    if strategy != "any":
+        strict = int(np.count_nonzero(held == words))
+        if strategy == "all" or words == 1 or strict >= RELAX_BELOW:
+            required = words
+        else:
+            required = next(
+                (k for k in range(words, 1, -1) if np.count_nonzero(held >= k) >= RELAX_BELOW), 1
+            )
+    chosen = union[held >= required]
+    scores[union[held < required]] = 0
+    mask = np.zeros(size, np.bool_)
+    mask[chosen] = True
+    tiers = None
+    if required < words:
+        tiers = np.zeros(size, np.int8)
+        tiers[union[held == words]] = 1
+    matching = Matching(strategy, words, required, planned.synonyms, planned.dropped)
+    return TextMatch(Match(mask, scores, tiers, chosen), matching, said)
+
+
+def _every_word_within(
+    snapshot: Snapshot,
+    planned: Plan,
+    parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None],
+    info: Evaluation,
+) -> Match:
+    """Return the match of every slot (an AND of them) looked for among the documents
+    of the rare slots (`parts`: their live documents and scores; None for the others):
+    the common slots are read at those documents only, scores summed in slot order."""
+    rare = sorted((p for p in parts if p is not None), key=lambda p: len(p[0]))
+    docs = rare[0][0]
+    for other, _ in rare[1:]:
+        docs = common(docs, other)
+    common_matches = {
+        n: snapshot.evaluator.evaluate(slot, info)
+        for n, (slot, part) in enumerate(zip(planned.slots, parts, strict=True))
+        if part is None
+    }
+    for found in common_matches.values():
+        docs = docs[found.mask[docs]]
+    scores = np.zeros(snapshot.columns.size, np.float32)
+    for n, part in enumerate(parts):  # summed in slot order, as an AND of them would
+        if part is None:
+            scores[docs] += common_matches[n].scores[docs]
+        else:
+            scores[docs] += part[1][np.searchsorted(part[0], docs)]
+    mask = np.zeros(snapshot.columns.size, np.bool_)
+    mask[docs] = True
+    return Match(mask, scores, None, docs)
 
 
 def _enough(mask: Mask) -> bool:

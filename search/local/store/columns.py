@@ -162,9 +162,9 @@ class DocumentSet:
     on first use, so the facets and the ranking of one search that need the same set
     compute each once."""
 
-    def __init__(self, mask: BoolArray) -> None:
+    def __init__(self, mask: BoolArray, numbers: IntArray | None = None) -> None:
         self._mask: BoolArray | None = mask
-        self._numbers: IntArray | None = None
+        self._numbers: IntArray | None = numbers  # when known: flatnonzero(mask)
         self._bits: npt.NDArray[np.uint64] | None = None
         self.size = len(mask)
 
