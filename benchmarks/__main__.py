@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from benchmarks.judgments import default_corpus
 from benchmarks.measure import machine, workdir
 from benchmarks.recencybench import bench_recency, format_recency
 from benchmarks.relevance import SPLIT_NAMES, evaluate, format_relevance, format_tuning, tune
-from benchmarks.searchbench import bench_search, format_search
+from benchmarks.search_report import format_search
+from benchmarks.searchbench import LOGS, bench_search
 
 
 @click.group()
@@ -39,12 +41,26 @@ def build(sizes: str, repeats: int, folder: str | None, json_path: Path | None) 
 
 @bench.command("search")
 @click.option("--size", default=10000, show_default=True, help="Corpus size.")
-@click.option("--queries", default=1000, show_default=True, help="Logged queries replayed.")
+@click.option("--queries", default=1000, show_default=True, help="Queries replayed per log.")
 @click.option(
     "--textbook-queries",
     type=int,
     default=None,
     help="Run textbook Whoosh on only this many (it is slow at 100,000).",
+)
+@click.option(
+    "--log",
+    "logs",
+    type=click.Choice(list(LOGS)),
+    multiple=True,
+    help="Query log (repeatable): realistic (rare and mid-frequency words drawn from the "
+    "corpus) or current (the Zipf log). Default: both.",
+)
+@click.option(
+    "--memory/--no-memory",
+    default=True,
+    show_default=True,
+    help="Also measure each engine's memory in a fresh interpreter.",
 )
 @click.option("--workdir", "folder", default=None, help="Where corpora and indexes go.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
@@ -52,12 +68,18 @@ def search_command(
     size: int,
     queries: int,
     textbook_queries: int | None,
+    logs: tuple[str, ...],
+    memory: bool,
     folder: str | None,
     json_path: Path | None,
 ) -> None:
-    """Search latency: ours (cache off and on) against textbook Whoosh and SQLite FTS5."""
-    result = bench_search(workdir(folder), size, queries, textbook_queries)
+    """Search latency: ours against tantivy, SQLite FTS5 and textbook Whoosh, per log and
+    per match-count bucket, with the same facets and every word required."""
+    load = os.getloadavg()
+    result = bench_search(workdir(folder), size, queries, textbook_queries, logs or LOGS, memory)
+    result["load_average"] = {"start": load, "end": os.getloadavg()}
     click.echo(f"machine: {machine()}")
+    click.echo(f"load average (1, 5, 15 min): start {load}, end {result['load_average']['end']}")
     click.echo(format_search(result))
     if json_path:
         json_path.write_text(json.dumps({"machine": machine(), "search": result}, indent=2))

@@ -1,17 +1,16 @@
-"""The two baselines of the search benchmark, on the same documents and queries.
+"""Textbook Whoosh, the baseline of the search benchmark (SQLite FTS5 is benchmarks.fts5).
 
-Textbook Whoosh: one `searcher.search` with `groupedby` facets and filters as Whoosh
-queries, on a schema a Whoosh user would write (with year and month as keyword fields,
-the cheap way to facet dates; DateRangeFacet is far slower). SQLite FTS5: bm25 top-10
-plus GROUP BY counts for the four facets, with Python's own sqlite3.
+One `searcher.search` with `groupedby` facets (counts) and filters as Whoosh queries, on a
+schema a Whoosh user would write (with year and month as keyword fields, the cheap way
+to facet dates; DateRangeFacet is far slower). The filtered workload's facets are
+disjunctive as ours are (benchmarks.answers): three searches, each with the filters
+its facets are counted under.
 """
 
 from __future__ import annotations
 
-import re
-import sqlite3
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,12 @@ from whoosh import fields, index, qparser, sorting
 from whoosh import query as wq
 from whoosh.analysis import StemmingAnalyzer
 
+from benchmarks.answers import Answer, Counts, Filters, with_years
+from benchmarks.fts5 import build_sqlite
 from search.model import Article
 
-_WORD = re.compile(r"\w+")
+__all__ = ["TextbookWhoosh", "build_sqlite", "build_textbook", "textbook_schema_with_dates"]
+_FIELDS = {"topic": "topics", "provider": "provider", "type": "type", "month": "month"}
 
 
 def textbook_schema_with_dates() -> Any:
@@ -33,6 +35,7 @@ def textbook_schema_with_dates() -> Any:
         body=fields.TEXT(analyzer=StemmingAnalyzer()),
         topics=fields.KEYWORD(stored=True, commas=True, scorable=True),
         provider=fields.ID(stored=True, sortable=True),
+        type=fields.ID(sortable=True),
         published=fields.DATETIME(stored=True, sortable=True),
         year=fields.ID(sortable=True),
         month=fields.ID(sortable=True),
@@ -52,6 +55,7 @@ def build_textbook(articles: Sequence[Article], folder: Path) -> None:
             "body": a.body,
             "topics": ",".join(a.topics),
             "provider": a.provider_name or "",
+            "type": a.type or "",
         }
         if a.published:
             values.update(
@@ -69,121 +73,49 @@ class TextbookWhoosh:
         self.searcher = self.ix.searcher()
         self.parser = qparser.MultifieldParser(["title", "excerpt", "body"], self.ix.schema)
 
-    def search(
-        self, q: str, facets: bool, topic: str | None, start: date | None, end: date | None
-    ) -> int:
-        """Run one search; return the number of hits (so work cannot be skipped)."""
-        groupedby = None
-        if facets:
-            groupedby = {
-                "topic": sorting.FieldFacet("topics", allow_overlap=True),
-                "provider": sorting.FieldFacet("provider"),
-                "year": sorting.FieldFacet("year"),
-                "month": sorting.FieldFacet("month"),
-            }
-        filter_ = None
-        if topic is not None and start is not None and end is not None:
-            filter_ = wq.And(
-                [
-                    wq.Term("topics", topic),
-                    wq.DateRange(
-                        "published",
-                        datetime(start.year, start.month, start.day),
-                        datetime(end.year, end.month, end.day, 23, 59, 59),
-                    ),
-                ]
-            )
+    def _search(
+        self, query: Any, limit: int, facets: Sequence[str], filters: list[Any]
+    ) -> tuple[Any, Counts]:
+        groupedby = {
+            name: sorting.FieldFacet(_FIELDS[name], allow_overlap=name == "topic")
+            for name in facets
+        }
         results = self.searcher.search(
-            self.parser.parse(q), limit=10, groupedby=groupedby, filter=filter_
+            query,
+            limit=limit,
+            groupedby=groupedby or None,
+            maptype=sorting.Count,
+            filter=wq.And(filters) if filters else None,
         )
-        if facets:
-            for name in ("topic", "provider", "year", "month"):
-                results.groups(name)
-        return len(results[:10])
+        counts = {name: {k: v for k, v in results.groups(name).items() if k} for name in facets}
+        return results, counts
+
+    def search(self, q: str, facets: bool, filters: Filters) -> Answer:
+        """Return the Answer to `q`: top 10, total and (if asked) the facet counts."""
+        query = self.parser.parse(q)
+        topic: list[Any] = []
+        dates: list[Any] = []
+        if filters.active and filters.start and filters.end:
+            topic = [wq.Term("topics", filters.topic)]
+            start, end = filters.start, filters.end
+            dates = [
+                wq.DateRange(
+                    "published",
+                    datetime(start.year, start.month, start.day),
+                    datetime(end.year, end.month, end.day, 23, 59, 59),
+                )
+            ]
+        if not facets:
+            results, counts = self._search(query, 10, (), topic + dates)
+        elif not filters.active:
+            results, counts = self._search(query, 10, ("topic", "provider", "type", "month"), [])
+        else:  # disjunctive: each facet counted without its own filter
+            results, counts = self._search(query, 10, ("provider", "type"), topic + dates)
+            counts["topic"] = self._search(query, 1, ("topic",), dates)[1]["topic"]
+            counts["month"] = self._search(query, 1, ("month",), topic)[1]["month"]
+        ids = [hit["id"] for hit in results[:10]]
+        return Answer(len(results), ids, with_years(counts) if facets else {})
 
     def close(self) -> None:
         """Close the searcher."""
         self.searcher.close()
-
-
-def build_sqlite(articles: Sequence[Article], path: Path) -> None:
-    """Write an SQLite database with an FTS5 table and facet tables for `articles`."""
-    path.unlink(missing_ok=True)
-    db = sqlite3.connect(path)
-    db.executescript("""
-        CREATE VIRTUAL TABLE fts USING fts5(title, excerpt, body, tokenize='porter unicode61');
-        CREATE TABLE meta(id INTEGER PRIMARY KEY, provider TEXT, day TEXT, year TEXT, month TEXT);
-        CREATE TABLE topics(id INTEGER, topic TEXT);
-    """)
-    for number, a in enumerate(articles, start=1):
-        db.execute(
-            "INSERT INTO fts(rowid, title, excerpt, body) VALUES (?, ?, ?, ?)",
-            (number, a.title, a.excerpt, a.body),
-        )
-        day = a.published.date().isoformat() if a.published else None
-        db.execute(
-            "INSERT INTO meta VALUES (?, ?, ?, ?, ?)",
-            (number, a.provider_name, day, day and day[:4], day and day[:7]),
-        )
-        db.executemany("INSERT INTO topics VALUES (?, ?)", [(number, t) for t in a.topics])
-    db.executescript("""
-        CREATE INDEX topics_topic ON topics(topic, id);
-        CREATE INDEX topics_id ON topics(id);
-        CREATE INDEX meta_day ON meta(day);
-    """)
-    db.commit()
-    db.close()
-
-
-def fts5_query(q: str) -> str:
-    """Return the FTS5 form of a logged query: quoted words (AND-ed), or one phrase."""
-    words = _WORD.findall(q)
-    if q.startswith('"'):
-        return '"' + " ".join(words) + '"'
-    return " ".join(f'"{w}"' for w in words) or '""'
-
-
-class SqliteFts:
-    """bm25 top-10 and GROUP BY facet counts over SQLite FTS5."""
-
-    FACETS = (
-        "SELECT topic, count(*) FROM topics JOIN m ON topics.id = m.rowid GROUP BY topic",
-        "SELECT provider, count(*) FROM meta JOIN m ON meta.id = m.rowid GROUP BY provider",
-        "SELECT year, count(*) FROM meta JOIN m ON meta.id = m.rowid WHERE year IS NOT NULL "
-        "GROUP BY year",
-        "SELECT month, count(*) FROM meta JOIN m ON meta.id = m.rowid WHERE month IS NOT NULL "
-        "GROUP BY month",
-    )
-
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(path, check_same_thread=False)
-
-    def search(
-        self, q: str, facets: bool, topic: str | None, start: date | None, end: date | None
-    ) -> int:
-        """Run one search; return the number of hits fetched."""
-        # Joins, not `rowid IN (subquery)`: SQLite's planner answers them ~40x faster.
-        match = "SELECT f.rowid AS rowid FROM fts f WHERE fts MATCH ?"
-        params: list[Any] = [fts5_query(q)]
-        if topic is not None and start is not None and end is not None:
-            match = (
-                "SELECT f.rowid AS rowid FROM fts f JOIN topics t ON t.id = f.rowid "
-                "JOIN meta d ON d.id = f.rowid "
-                "WHERE fts MATCH ? AND t.topic = ? AND d.day BETWEEN ? AND ?"
-            )
-            params += [topic, start.isoformat(), end.isoformat()]
-        top = self.db.execute(
-            match.replace(
-                "SELECT f.rowid AS rowid", "SELECT f.rowid, bm25(fts, 3.0, 1.5, 1.0) AS r"
-            )
-            + " ORDER BY r LIMIT 10",
-            params,
-        ).fetchall()
-        if facets:
-            for sql in self.FACETS:
-                self.db.execute(f"WITH m AS ({match}) {sql}", params).fetchall()
-        return len(top)
-
-    def close(self) -> None:
-        """Close the database."""
-        self.db.close()

@@ -44,7 +44,8 @@ from typing import Any, NamedTuple
 from whoosh import index as whoosh_index
 from whoosh import qparser
 
-from benchmarks.baselines import build_sqlite, build_textbook
+from benchmarks.baselines import build_textbook
+from benchmarks.fts5 import build_sqlite
 from benchmarks.judgments import (
     HELD_OUT,
     KINDS,
