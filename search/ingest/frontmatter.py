@@ -1,4 +1,5 @@
-"""Parse seed files into Article records; the only module that reads YAML.
+"""Parse seed files into Article records; the only module that reads YAML (the common
+shape through fastyaml.py, everything else through PyYAML).
 
 Everything downstream trusts an Article: text fields are clean strings, topics a
 tuple, dates naive UTC (Whoosh drops tzinfo without converting), URLs http(s) only.
@@ -19,6 +20,7 @@ import yaml
 
 from search.errors import SeedError
 from search.identity import canonical_url, is_web_url, path_key
+from search.ingest.fastyaml import fast_load
 from search.model import KIND_ARTICLE, KIND_RELATED, Article, ParsedFile
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # DESIGN.md 2.1: larger files are skipped as too large
@@ -73,6 +75,9 @@ def split_front_matter(text: str) -> tuple[str, str]:
 
 def load_front_matter(yaml_text: str) -> dict[str, Any]:
     """Return the front matter mapping; raise ValueError naming the YAML problem."""
+    data = fast_load(yaml_text)  # the common shape, read quickly; None: anything else
+    if data is not None:
+        return data
     try:
         data = yaml.load(yaml_text, Loader=_FrontMatterLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
@@ -200,6 +205,8 @@ _UNUSABLE: Any = object()
 
 def _clean(value: str, keep_lines: bool = False) -> str:
     """Return text without control characters, HTML entities decoded, spaces collapsed."""
+    if not keep_lines and value.isprintable() and "&" not in value and "  " not in value:
+        return value.strip()  # the common case, quickly: nothing to remove, decode or collapse
     value = _CONTROL.sub("", value)
     if keep_lines:
         return value.strip()
