@@ -29,7 +29,7 @@ KINDS = [
     "columns.json",
     "columns.npz",
     "meta.json",
-    "records.jsonl",
+    "records.jsonl.gz",
     "stories.npy",
     "synonyms.txt",
     "words.json",
@@ -83,7 +83,7 @@ def test_a_flipped_byte_keeps_the_previous_generation_serving(
     backend.close()
 
 
-@pytest.mark.parametrize("kind", ["MAIN_*.seg", "columns.npz", "records.jsonl"])
+@pytest.mark.parametrize("kind", ["MAIN_*.seg", "columns.npz", "records.jsonl.gz"])
 def test_a_truncated_file_is_found_on_the_request_path(
     two_generations: Path, tmp_path: Path, kind: str
 ) -> None:
@@ -131,7 +131,7 @@ def test_a_damaged_new_generation_is_not_switched_to(
     build_index(corpus_dir, staging, progress=False)
     fresh = generations.current_generation(staging)
     assert fresh is not None
-    _flip(_file(fresh, "records.jsonl"))
+    _flip(_file(fresh, "records.jsonl.gz"))
     moved = index / fresh.name
     shutil.move(str(fresh), moved)
     generations.publish(index, moved)
@@ -141,7 +141,7 @@ def test_a_damaged_new_generation_is_not_switched_to(
     health = backend.health()
     assert health.generation == current
     assert f"{moved.name} is damaged" in str(health.problem)
-    assert "records.jsonl does not match its checksum" in str(health.problem)
+    assert "records.jsonl.gz does not match its checksum" in str(health.problem)
     backend.close()
 
 

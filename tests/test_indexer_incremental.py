@@ -275,10 +275,10 @@ def test_incremental_with_unreadable_records_builds_in_full(
     incremental_seeds: Path, index_dir: Path
 ) -> None:
     build_index(incremental_seeds, index_dir, progress=False)
-    (current(index_dir) / "records.jsonl").write_text("{not json\n", encoding="utf-8")
+    (current(index_dir) / "records.jsonl.gz").write_text("{not json\n", encoding="utf-8")
     report = build_index(incremental_seeds, index_dir, incremental=True, progress=False)
     assert report.incremental is False
-    assert "records.jsonl" in report.notes[0]
+    assert "unreadable records.jsonl.gz: Not a gzipped file" in report.notes[0]
     assert report.files_read == 43
 
 

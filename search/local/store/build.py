@@ -25,10 +25,16 @@ from search.local.store import generations
 from search.local.store import segments as writers
 from search.local.store.checksums import CHECKSUMS, write_checksums
 from search.local.store.columns import ARRAYS, NAMES, article_row, write_columns
-from search.local.store.manifest import RECORDS, FileRecord, read_records, write_records
+from search.local.store.manifest import (
+    PLAIN_RECORDS,
+    RECORDS,
+    FileRecord,
+    read_records,
+    write_records,
+)
 from search.local.store.schema import PORTER, SNOWBALL
 from search.local.store.stories import STORIES, StoryRow, write_stories
-from search.local.store.vectors import embed_generation, embedded_text
+from search.local.store.vectors import VECTORS, embed_generation, embedded_text
 from search.local.store.vocabulary import WORDS, count_words, write_words
 from search.model import Article, IndexReport, ParsedFile, SkippedFile
 from search.synonyms import SYNONYMS, Synonyms
@@ -36,7 +42,12 @@ from search.synonyms import SYNONYMS, Synonyms
 # Bump when schema.build_schema() or its terms change: --incremental then builds in full.
 # 3: Snowball English stems (meta "stemmer"); 2 and before: whoosh3's Porter.
 SCHEMA_VERSION = 3
-_OWN_FILES = frozenset({generations.META, RECORDS, ARRAYS, NAMES, WORDS, STORIES, CHECKSUMS})
+# Files each build writes itself: an incremental build must not hard-link them from the
+# previous generation (writing a linked file would change that generation under it).
+_OWN_FILES = frozenset(
+    {generations.META, RECORDS, PLAIN_RECORDS, ARRAYS, NAMES, WORDS, STORIES, CHECKSUMS}
+    | {SYNONYMS, VECTORS}
+)
 
 # A test hook: called with a stage name at each step, so crash tests can stop a build
 # exactly there ("locked", "parsed", "half-indexed", "indexed", "synced", "published").
@@ -171,7 +182,7 @@ def _previous_records(current: Path | None) -> tuple[dict[str, FileRecord], str 
                 f"{SNOWBALL} stems)"
             )
         whoosh_index.open_dir(str(current)).close()  # damaged Whoosh files: build in full
-        return read_records(current / RECORDS), None
+        return read_records(current), None
     except Exception as exc:  # any failure to read it means: rebuild everything
         return {}, f"incremental build not possible ({exc}); built in full"
 

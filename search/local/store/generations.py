@@ -4,7 +4,7 @@ Layout of the index folder::
 
     CURRENT          "<current generation>\\n<previous generation>\\n", os.replace'd
     .lock            flock'ed by the rebuild in progress (the kernel drops it if that dies)
-    g-<time>-<pid>/  one generation: Whoosh files, meta.json, records.jsonl
+    g-<time>-<pid>/  one generation: Whoosh files, meta.json, records.jsonl.gz
 
 Readers resolve CURRENT and open that folder; a generation is only named there after
 all its files and its folder are fsync-ed, so readers never see a half-built one. A
