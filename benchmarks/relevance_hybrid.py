@@ -41,10 +41,12 @@ HYBRID_GRID: dict[str, tuple[float, ...]] = {
     "FEEDBACK": (0.0, 0.25, 0.5, 1.0, 2.0),
     "WEIGHT_UNMATCHED": (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0),
     "WEIGHT_MATCHED": (0.5, 1.0, 1.5, 2.0),
-    "WEIGHT_LONG": (0.1, 0.25, 0.5, 1.0, 1.5),
-    "LONG_WORDS": (6, 8, 10, 12),
+    "WEIGHT_LONG": (0.0, 0.1, 0.25, 0.5, 1.0, 1.5),
+    "LONG_WORDS": (5, 6, 8, 10, 12),
     "RRF_K": (10, 30, 60, 100),
     "MIN_SIMILARITY": (0.2, 0.25, 0.3, 0.35, 0.4),
+    "WORD_FEEDBACK": (0.0, 0.5, 1.0, 2.0, 3.0, 5.0),
+    "WORD_FEEDBACK_WORDS": (2, 3, 4, 6),
 }
 # Hybrid search before this tuning: plain reciprocal rank fusion, both lists weighted 1.
 BEFORE: dict[str, float] = {
@@ -56,6 +58,8 @@ BEFORE: dict[str, float] = {
     "LONG_WORDS": 8,
     "RRF_K": 60,
     "MIN_SIMILARITY": 0.3,
+    "WORD_FEEDBACK": 0.0,
+    "WORD_FEEDBACK_WORDS": 3,
 }
 
 

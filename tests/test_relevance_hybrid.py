@@ -24,3 +24,20 @@ def test_applied_sets_the_knobs_and_restores_them() -> None:
     with pytest.raises(ValueError, match="unknown knob 'K1'"), applied({"K1": 1.2}):
         pass
     assert current() == product
+
+
+def test_the_module_holds_the_values_the_tuning_chose() -> None:
+    # docs/bench-hybrid-tuning.txt, "chosen": a knob changed without re-running
+    # `python -m benchmarks.relevance_hybrid` fails here
+    assert current() == {
+        "TIER_WORDS": 1,
+        "FEEDBACK": 1.0,
+        "WEIGHT_UNMATCHED": 30.0,
+        "WEIGHT_MATCHED": 1.5,
+        "WEIGHT_LONG": 1.0,
+        "LONG_WORDS": 8,
+        "RRF_K": 60,
+        "MIN_SIMILARITY": 0.3,
+        "WORD_FEEDBACK": 2.0,
+        "WORD_FEEDBACK_WORDS": 3,
+    }

@@ -1,6 +1,6 @@
 """Hybrid search's fusion rules on hand-made rankings (search.local.searching.semantic):
 weighted reciprocal rank fusion, every-word matches first, the semantic lead when no
-document holds every word, and the feedback document."""
+document holds every word, the word-feedback ranking, and the feedback document."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def knobs(monkeypatch: pytest.MonkeyPatch) -> None:
         "LONG_WORDS": 8,
         "WEIGHT_UNMATCHED": 30.0,
         "TIER_WORDS": 1,
+        "WORD_FEEDBACK": 2.0,
     }.items():
         monkeypatch.setattr(semantic, name, value)
 
@@ -62,6 +63,21 @@ def test_fusion_order(shape: Shape, final: Mask, expected: list[int]) -> None:
     numbers, scores = fuse(KEYWORD, SEMANTIC, final, shape)
     assert numbers.tolist() == expected
     assert len(scores) == len(expected)
+
+
+def test_the_word_feedback_ranking_joins_the_fusion_with_its_weight() -> None:
+    # keyword 10, 11, 12 and semantic 12, 13, 14 as above; 10 holds every word (so it
+    # leads); the article's own words rank 14, 11, 16 (weight 2): 14 = 1/63 + 2/61 leads
+    # 11 = 1/62 + 2/62, then 12 (1/63 + 1/61) and 13 (1/62); 16 is filtered away
+    related = np.array([14, 11, 16], np.int64)
+    final = mask(10, 11, 12, 13, 14)
+    numbers, scores = fuse(KEYWORD, SEMANTIC, final, Shape(2, mask(10)), related)
+    assert numbers.tolist() == [10, 14, 11, 12, 13]
+    expected = [1 / 61, 1 / 63 + 2 / 61, 1 / 62 + 2 / 62, 1 / 63 + 1 / 61, 1 / 62]
+    assert scores.tolist() == pytest.approx(expected)
+    # unfiltered, 16 (2/63) comes between 12 (1/63 + 1/61) and 10 (1/61)
+    numbers, _ = fuse(KEYWORD, SEMANTIC, EVERYTHING, Shape(2, mask(13)), related)
+    assert numbers.tolist() == [13, 14, 11, 12, 16, 10]
 
 
 def test_the_semantic_weight_follows_the_keyword_side() -> None:

@@ -23,7 +23,13 @@ from search.local.searching.matching import Evaluation, Match
 from search.local.searching.more_like_this import like_query
 from search.local.searching.query_parser import plain_words
 from search.local.searching.ranking import ranked
-from search.local.searching.semantic import FUSION_DEPTH, fuse, neighbours, query_shape
+from search.local.searching.semantic import (
+    FUSION_DEPTH,
+    fuse,
+    neighbours,
+    query_shape,
+    word_feedback,
+)
 from search.local.searching.snapshot import Snapshot
 from search.local.searching.strategy import text_match
 from search.local.searching.timeline import month_timeline
@@ -100,6 +106,9 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     # every filter: its numbers serve both the ranking and the facets
     chosen = whole.narrowed([mask for mask in f.values() if mask is not None])
     total = len(chosen.numbers)
+    related = None  # hybrid: the best every-word match's own words rank the candidates
+    if shape is not None and left_out is None and request.effective_sort == "relevance":
+        related = word_feedback(snapshot, shape, within, chosen.mask)
     sort = request.effective_sort
     start = (request.page - 1) * request.per_page
     terms = frozenset().union(*(info.terms.get(n, ()) for n in ("title", "excerpt", "body")))
@@ -115,7 +124,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         matched = final if match is None else final & match.mask  # the keyword side only
         depth = max(wanted, FUSION_DEPTH)
         keyword, _ = ranked(snapshot, matched, match, sort, depth, found.words, request.recency)
-        numbers, scores = fuse(keyword, near[0], final, shape)
+        numbers, scores = fuse(keyword, near[0], final, shape, related)
         if len(numbers) < wanted:  # keyword matches beyond the fusion depth follow
             tail = keyword[~np.isin(keyword, numbers)]
             numbers = np.concatenate([numbers, tail])
