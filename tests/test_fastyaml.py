@@ -117,6 +117,13 @@ ACCEPTED: list[tuple[str, str, dict[str, Any]]] = [
         {"a": {"x": [1, "true", None, "y", 2.5, "1E3"], "z": {}}, "b": [], "c": ["NaN"]},
     ),
     (
+        "plain_flow",
+        "a: [AI, Computer  Vision ,'it''s', \"q\\u00e9\", -1, 2.5, yes, ~, [], {}]\n"
+        "b: {name: Example News, domain: example.com, n: {x: [1]}}\n",
+        {"a": ["AI", "Computer  Vision", "it's", "q\u00e9", -1, 2.5, "yes", None, [], {}]}
+        | {"b": {"name": "Example News", "domain": "example.com", "n": {"x": [1]}}},
+    ),
+    (
         "blocks_like_the_corpus",
         "title: T\n\nprovider:\n  name: P\n  domain: p.com\ntopics:\n- AI\n- ML\n"
         "related:\n  - title: R\n    images:\n    - url: u\n      width: 620\n"
@@ -168,7 +175,13 @@ DECLINED: list[tuple[str, str]] = [
     ("long_key", f"{'k' * 200}: 1\n"),
     ("long_flow_key", f'a: {{"{"k" * 200}": 1}}\n'),
     ("deep_nesting", _nested(MAX_DEPTH + 1)),
-    ("plain_flow_items", "a: [x, y]\n"),
+    ("flow_single_pair", "a: [x: 1]\n"),
+    ("flow_trailing_comma", "a: [x, ]\n"),
+    ("flow_plain_with_colon", "a: [http://x]\n"),
+    ("flow_plain_with_hash", "a: [C#]\n"),
+    ("flow_null_key", "a: {null: 1}\n"),
+    ("flow_key_without_value", "a: {x, y: 1}\n"),
+    ("flow_colon_without_space", "a: {x:1}\n"),
     ("flow_over_lines", 'a: ["x",\n  "y"]\n'),
     ("merge_value", "a: <<\n"),
     ("value_key", "a: =\n"),

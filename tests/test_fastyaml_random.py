@@ -62,6 +62,21 @@ def scalar_lines(draw: st.DrawFn, nasty: int) -> str:
 
 
 @st.composite
+def yaml_flows(draw: st.DrawFn, nasty: int, depth: int = 0) -> str:
+    """Return a one-line flow collection as people write it: plain and quoted scalars."""
+    kind = draw(st.sampled_from(["seq", "map", "scalar", "scalar"] if depth else ["seq", "map"]))
+    if kind == "scalar" or depth >= 3:
+        return draw(scalar_lines(nasty))
+    separator = draw(st.sampled_from([", ", ", ", ",", " , "]))
+    if kind == "seq":
+        items = draw(st.lists(yaml_flows(nasty, depth + 1), max_size=3))
+        return "[" + separator.join(items) + "]"
+    keys = draw(st.lists(st.one_of(NICE_KEYS, *[NASTY_KEYS] * (nasty == 3)), unique=True))
+    pairs = [f"{key}: {draw(yaml_flows(nasty, depth + 1))}" for key in keys[:3]]
+    return "{" + separator.join(pairs) + "}"
+
+
+@st.composite
 def blocks(draw: st.DrawFn, nasty: int, indent: int = 0, depth: int = 0) -> list[str]:
     """Return the lines of a block mapping at `indent`, nesting mappings and sequences;
     one scalar or odd line in `nasty` is nasty, and keys are nasty too when `nasty` is 3."""
@@ -73,7 +88,7 @@ def blocks(draw: st.DrawFn, nasty: int, indent: int = 0, depth: int = 0) -> list
         if kind == "scalar" or (depth >= 3 and kind in ("map", "seq")):
             lines.append(f"{pad}{key}: {draw(scalar_lines(nasty))}")
         elif kind == "flow":
-            lines.append(f"{pad}{key}: {draw(flows)}")
+            lines.append(f"{pad}{key}: {draw(flows | yaml_flows(nasty))}")
         elif kind == "empty":
             lines.append(f"{pad}{key}:")
         elif kind == "map":

@@ -3,15 +3,16 @@ values, or nothing (the caller then runs the full loader).
 
 Even with libyaml, PyYAML builds, resolves and constructs a node tree in Python: about
 0.2 ms a file, some 40% of reading a seed file. Seed files mostly share one shape: a block
-mapping of simple keys whose values are one-line plain or quoted scalars, one-line
-JSON-style flow collections (benchmarks/generator.py writes those), or nested block
-mappings and sequences of the same (the real corpus: provider, images, related). This
-module reads exactly that shape and declines everything else: anchors, aliases, tags,
-block and multi-line scalars, comments, tabs, control and YAML-only line-break
-characters, duplicate keys, long keys, flow collections that are not JSON, YAML-only
-escapes, sexagesimal and infinite floats, deep nesting. Scalars resolve as frontmatter's loader
-resolves them (YAML 1.1 rules; null words are None, plain decimals ints, booleans and
-timestamps stay text as written).
+mapping of simple keys whose values are one-line plain or quoted scalars, one-line flow
+collections (JSON from benchmarks/generator.py, or `[AI, Computer Vision]`), or nested
+block mappings and sequences of the same (the real corpus: provider, images, related).
+This module reads exactly that shape and declines everything else: anchors, aliases,
+tags, block and multi-line scalars, comments, tabs, control and YAML-only line-break
+characters, duplicate and long keys, flow collections over several lines or with items
+whose reading is subtle (single pairs, trailing commas, plain items with `:` or `#`),
+YAML-only escapes, sexagesimal and infinite floats, deep nesting. Scalars resolve as
+frontmatter's loader resolves them (YAML 1.1 rules; null words are None, plain decimals
+ints, booleans and timestamps stay text as written).
 """
 
 from __future__ import annotations
@@ -177,7 +178,14 @@ def _scalar_or_flow(text: str) -> Any:
             raise _Decline
         return match[1].replace("''", "'")
     if first in "[{":
-        return _from_json(_json(text.rstrip(" ")), 0)
+        text = text.rstrip(" ")
+        try:
+            return _from_json(_json(text), 0)
+        except ValueError:  # not JSON: plain items such as [AI, Computer Vision]
+            value, end = _flow(text, 0, 0)
+            if end != len(text):
+                raise _Decline from None
+            return value
     if first in _NEVER_PLAIN or (first in "-?:" and (len(text) == 1 or text[1] == " ")):
         raise _Decline
     text = text.rstrip(" ")
@@ -239,3 +247,72 @@ def _from_json(value: Any, depth: int) -> Any:
             raise _Decline
         return {key: _from_json(item, depth + 1) for key, item in value.items()}
     return value
+
+
+_FLOW_DOUBLE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_FLOW_SINGLE = re.compile(r"'[^']*(?:''[^']*)*'")
+# A plain scalar inside a flow collection: no indicator first (`-` only before a
+# non-space), and no `:` or `#` at all (where YAML's own rules get subtle)
+_FLOW_PLAIN = re.compile(r"(?:[^ ,\[\]{}#&*!|>'\"%@`?:-]|-[^ ,\[\]{}:#])[^,\[\]{}:#]*")
+
+
+def _flow(text: str, at: int, depth: int) -> tuple[Any, int]:
+    """Return the one-line flow node at `at` (after spaces) and where it ends."""
+    at = _skip(text, at)
+    first = text[at : at + 1]
+    if first not in ("[", "{"):
+        return _flow_scalar(text, at)
+    if depth >= MAX_DEPTH:
+        raise _Decline
+    closing = "]" if first == "[" else "}"
+    items: list[Any] = []
+    pairs: dict[str, Any] = {}
+    at = _skip(text, at + 1)
+    if text[at : at + 1] == closing:
+        return (items if first == "[" else pairs), at + 1
+    while True:
+        if first == "[":
+            value, at = _flow(text, at, depth + 1)
+            items.append(value)
+        else:
+            key, at = _flow_scalar(text, _skip(text, at))
+            at = _skip(text, at)
+            if not isinstance(key, str) or key in pairs or len(key) > MAX_KEY_CHARS:
+                raise _Decline
+            if text[at : at + 2] != ": ":
+                raise _Decline
+            pairs[key], at = _flow(text, at + 2, depth + 1)
+        at = _skip(text, at)
+        after = text[at : at + 1]
+        if after == closing:
+            return (items if first == "[" else pairs), at + 1
+        at = _skip(text, at + 1)
+        if after != "," or text[at : at + 1] in ("]", "}", ""):
+            raise _Decline  # not a separator, or a trailing comma
+
+
+def _skip(text: str, at: int) -> int:
+    """Return the position of the first non-space at or after `at`."""
+    while text.startswith(" ", at):
+        at += 1
+    return at
+
+
+def _flow_scalar(text: str, at: int) -> tuple[Any, int]:
+    """Return the scalar starting at `at` inside a flow collection and where it ends."""
+    first = text[at : at + 1]
+    if first == '"':
+        match = _FLOW_DOUBLE.match(text, at)
+        if match is None:
+            raise _Decline
+        quoted = match[0]
+        return (_json(quoted) if "\\" in quoted else quoted[1:-1]), match.end()
+    if first == "'":
+        match = _FLOW_SINGLE.match(text, at)
+        if match is None:
+            raise _Decline
+        return match[0][1:-1].replace("''", "'"), match.end()
+    match = _FLOW_PLAIN.match(text, at)
+    if match is None:
+        raise _Decline
+    return _plain(match[0].rstrip(" ")), match.end()
