@@ -15,7 +15,7 @@ step() { echo "smoke: $*"; }
 ok() { PASSED=$((PASSED + 1)); step "ok $*"; }
 fail() { echo "smoke: FAIL: $*" >&2; echo "smoke: $PASSED passed, 1 failed"; exit 1; }
 
-stop_server() {  # SIGTERM: uvicorn drains for up to 10 s (cli.SERVER_LIMITS); fails if KILL needed
+stop_server() {  # SIGTERM: uvicorn drains for up to 10 s (search.web.stack); fails if KILL needed
   local pid=$SERVER_PID gone=0
   SERVER_PID=""
   [ -n "$pid" ] || return 0

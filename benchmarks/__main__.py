@@ -18,6 +18,7 @@ from benchmarks.recencybench import bench_recency, format_recency
 from benchmarks.relevance import SPLIT_NAMES, evaluate, format_relevance, format_tuning, tune
 from benchmarks.search_report import format_search
 from benchmarks.searchbench import LOGS, bench_search
+from search.config import HTTP_STACKS
 
 
 @click.group()
@@ -92,6 +93,13 @@ def search_command(
 @click.option("--queries", default=1000, show_default=True, help="Logged queries replayed.")
 @click.option("--workdir", "folder", default=None, help="Where corpora and indexes go.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
+@click.option("--http", "stack", type=click.Choice(HTTP_STACKS), default=HTTP_STACKS[0])
+@click.option(
+    "--index",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="An index of the --size corpus already built (default: build one in --workdir).",
+)
 def http_command(
     size: int,
     seconds: int,
@@ -99,9 +107,11 @@ def http_command(
     queries: int,
     folder: str | None,
     json_path: Path | None,
+    stack: str,
+    index: Path | None,
 ) -> None:
     """HTTP: req/s and latency at 8 connections, cached and uncached, against a no-op."""
-    result = bench_http(workdir(folder), size, seconds, queries, workers)
+    result = bench_http(workdir(folder), size, seconds, queries, workers, stack, index)
     click.echo(f"machine: {machine()}")
     click.echo(format_http(result))
     if json_path:

@@ -77,10 +77,25 @@ def _parent(pid: int) -> int:
         return -1
 
 
-class Server:
-    """A uvicorn process serving the bench app over an index."""
+# Runs the bench app under uvicorn with `search serve`'s HTTP stack and limits
+# (argv: stack, workers, then --fd N or --port N), its access log off.
+_RUNNER = """
+import sys, uvicorn
+from search.web.stack import server_options
+stack, workers, how, where = sys.argv[1:5]
+uvicorn.run("benchmarks.httpbench:create_bench_app", factory=True, host="127.0.0.1",
+            workers=int(workers), access_log=False, log_level="warning", server_header=False,
+            **{how.lstrip("-"): int(where)}, **server_options(stack))
+"""
 
-    def __init__(self, index: Path, cache: bool, workers: int = 1) -> None:
+
+class Server:
+    """A uvicorn process serving the bench app over an index, on the HTTP stack `stack`
+    (search.web.stack) as `search serve --http` would."""
+
+    def __init__(
+        self, index: Path, cache: bool, workers: int = 1, stack: str = "httptools"
+    ) -> None:
         self.workers = workers
         env = {
             **os.environ,
@@ -93,21 +108,7 @@ class Server:
         self.port = self.socket.getsockname()[1] if self.socket else _free_port()
         where = ["--fd", str(self.socket.fileno())] if self.socket else ["--port", str(self.port)]
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "benchmarks.httpbench:create_bench_app",
-                "--host",
-                "127.0.0.1",
-                *where,
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--workers",
-                str(workers),
-            ],
+            [sys.executable, "-c", _RUNNER, stack, str(workers), *where],
             env=env,
             pass_fds=[self.socket.fileno()] if self.socket else [],
         )
@@ -232,18 +233,26 @@ def load(base: str, paths: list[str], seconds: int, connections: int = 8) -> dic
 
 
 def bench_http(
-    workdir: Path, size: int, seconds: int, queries: int, workers: int = 1
+    workdir: Path,
+    size: int,
+    seconds: int,
+    queries: int,
+    workers: int = 1,
+    stack: str = "httptools",
+    index: Path | None = None,
 ) -> dict[str, Any]:
-    """Measure no-op, cached and uncached /api/search over HTTP; return the figures."""
-    paths = prepare(workdir, size)
+    """Measure no-op, cached and uncached /api/search over HTTP on `stack`; return the
+    figures. `index`: an index of the size's corpus already built (else built here)."""
+    index = index or prepare(workdir, size)["ours"]
     log_paths = [_path(e) for e in query_log(queries)]
     result: dict[str, Any] = {
         "size": size,
         "seconds": seconds,
         "connections": 8,
         "workers": workers,
+        "stack": stack,
     }
-    server = Server(paths["ours"], cache=True, workers=workers)
+    server = Server(index, cache=True, workers=workers, stack=stack)
     try:
         for path in dict.fromkeys(log_paths):  # warm: every distinct request answered once
             httpx.get(server.base + path, timeout=60)
@@ -253,7 +262,7 @@ def bench_http(
         result["private_mb_cached_server"] = round(server.rss_mb("RssAnon"), 1)
     finally:
         server.stop()
-    server = Server(paths["ours"], cache=False, workers=workers)
+    server = Server(index, cache=False, workers=workers, stack=stack)
     try:
         for path in log_paths[:100]:  # warm the postings, not answers (the cache is off)
             httpx.get(server.base + path, timeout=60)
@@ -269,7 +278,8 @@ def bench_http(
 def format_http(result: dict[str, Any]) -> str:
     """Return the HTTP benchmark as text."""
     lines = [
-        f"HTTP, {result['size']} documents, {result['workers']} worker(s), "
+        f"HTTP ({result.get('stack', 'h11')}), {result['size']} seed files, "
+        f"{result['workers']} worker(s), "
         f"{result['connections']} connections, "
         f"{result['seconds']} s each (load: {result['noop']['tool']})",
         f"{'endpoint':<22} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}",

@@ -13,7 +13,7 @@ import click
 
 from search import __version__
 from search.backend import build_index, open_backend, verify_index
-from search.config import BACKENDS, DEFAULT_INDEX, DEFAULT_SEEDS, Settings
+from search.config import BACKENDS, DEFAULT_INDEX, DEFAULT_SEEDS, HTTP_STACKS, Settings
 from search.errors import BadQuery, IndexMissing, SearchError
 from search.export import ExportPlan, write_file
 from search.facets import FILTER_PARAMS, KEYWORD_FACETS
@@ -490,6 +490,14 @@ def verify(index_dir: Path, as_json: bool) -> None:
     help="Record searches for `search stats --queries` (default: on; SEARCH_QUERY_LOG=0: off).",
 )
 @QUERY_LOG_DIR_OPTION
+@click.option(
+    "--http",
+    "stack",
+    type=click.Choice(HTTP_STACKS),
+    default=HTTP_STACKS[0],
+    show_default=True,
+    help="HTTP stack: httptools on uvloop, or pure-Python h11 on asyncio (same limits).",
+)
 def serve(
     index_dir: Path,
     host: str,
@@ -502,6 +510,7 @@ def serve(
     notice: str,
     query_log: bool | None,
     query_log_dir: Path | None,
+    stack: str,
 ) -> None:
     """Serve the search page and the JSON API with uvicorn."""
     import os
@@ -509,6 +518,7 @@ def serve(
     import uvicorn
 
     from search.web.listen import listening_socket
+    from search.web.stack import server_options
 
     # Workers build their own app from the environment (uvicorn's factory mode).
     os.environ["SEARCH_INDEX"] = str(index_dir.resolve())
@@ -555,21 +565,9 @@ def serve(
         workers=workers,
         access_log=True,
         server_header=False,
-        **SERVER_LIMITS,
+        **server_options(stack),
         **where,
     )
-
-
-# What a slow or greedy client may hold (README "Security"; tests/test_limits.py). uvicorn
-# has no timeout for reading a request's line and headers: a connection that never
-# finishes one stays open (cheaply: one coroutine, no worker) until the client leaves.
-SERVER_LIMITS: dict[str, Any] = {
-    "http": "h11",  # explicit: the limit below is h11's; httptools, if installed, has none
-    "h11_max_incomplete_event_size": 16 * 1024,  # request line + headers; past it: 400, close
-    "timeout_keep_alive": 5,  # seconds an idle connection stays open after an answer
-    "limit_concurrency": 256,  # connections + tasks; beyond this, 503 at once, no queue
-    "timeout_graceful_shutdown": 10,  # seconds SIGTERM waits for requests in flight
-}
 
 
 def main() -> None:

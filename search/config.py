@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BACKENDS = ("local", "opensearch")
+HTTP_STACKS = ("httptools", "h11")  # `search serve --http`, the default first (search.web.stack)
 DEFAULT_SEEDS = "seeds"
 DEFAULT_INDEX = "index"
 OFF = ("0", "off", "false", "no")

@@ -27,10 +27,10 @@ from http_support import Server, running_server
 from test_export import COLUMNS, api_hits, expected_row
 
 from benchmarks.generator import write_corpus
-from search.cli import SERVER_LIMITS
-from search.config import Settings
+from search.config import HTTP_STACKS, Settings
 from search.local.store.build import build_index
 from search.web.app import create_app
+from search.web.stack import server_options
 
 SEED_FILES = 3_000
 
@@ -98,7 +98,9 @@ def narrow_server(index: Path) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
     app = create_app(Settings(index_dir=index))  # watching CURRENT, as `search serve` does
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **SERVER_LIMITS))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", **server_options(HTTP_STACKS[0]))
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

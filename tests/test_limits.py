@@ -1,9 +1,11 @@
 """Resource limits of `search serve` (issue #7), probed with real sockets against a real
 server: slow clients, idle connections, bodies nobody asked for, oversized headers.
 
-Only what uvicorn guarantees is tested (search/cli.py SERVER_LIMITS). uvicorn has no
-timeout for reading a request's line and headers, so a slow client is not cut off: what
-is guaranteed, and tested, is that it does not keep anyone else waiting.
+Every check runs against each HTTP stack `search serve --http` offers (search.web.stack):
+h11, which limits a request head itself, and httptools, which is given the same limit.
+Only what the server guarantees is tested. uvicorn has no timeout for reading a
+request's line and headers, so a slow client is not cut off: what is guaranteed, and
+tested, is that it does not keep anyone else waiting.
 """
 
 from __future__ import annotations
@@ -13,26 +15,37 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from http_support import Server, rebuild_index, running_server
 
 from benchmarks.generator import write_corpus
-from search.cli import SERVER_LIMITS
+from search.config import HTTP_STACKS
+from search.web.stack import HEAD_LIMIT, TIMEOUT_KEEP_ALIVE
 
 PROMPT = 5.0  # seconds: a generous bound on "served promptly", never a benchmark
-KEEP_ALIVE = float(SERVER_LIMITS["timeout_keep_alive"])
-HEADER_LIMIT = int(SERVER_LIMITS["h11_max_incomplete_event_size"])
+KEEP_ALIVE = float(TIMEOUT_KEEP_ALIVE)
+HEADER_LIMIT = HEAD_LIMIT
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Yield a real server over a small generated corpus."""
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return an index of a small generated corpus."""
     folder = tmp_path_factory.mktemp("limits")
     write_corpus(folder / "seeds", 200, seed=5)
     rebuild_index(folder / "seeds", folder / "index")
-    with running_server(folder / "index", folder / "server.log") as running:
+    return folder / "index"
+
+
+@pytest.fixture(scope="module", params=HTTP_STACKS)
+def server(
+    request: pytest.FixtureRequest, index: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """Yield a real server over the small corpus, on each HTTP stack in turn."""
+    log_path = tmp_path_factory.mktemp(f"limits-{request.param}") / "server.log"
+    with running_server(index, log_path, options=("--http", request.param)) as running:
         yield running
         log = running.log()
     assert "Traceback" not in log, log[-2000:]
@@ -162,8 +175,8 @@ def send_in_pieces(sock: socket.socket, data: bytes, piece: int, pause: float) -
 @pytest.mark.parametrize(
     ("head", "piece", "pause"),
     [
-        # h11 limits what it buffers of a head not yet complete: one arriving in pieces
-        # is refused once it passes the limit, whatever its pace.
+        # What is buffered of a head not yet complete is limited: one arriving in
+        # pieces is refused once it passes the limit, whatever its pace.
         (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 4 * HEADER_LIMIT, 4096, 0.02),
         (
             b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
@@ -197,3 +210,31 @@ def test_a_head_just_under_the_limit_is_served(server: Server) -> None:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 8000 + b"\r\n\r\n")
         status, _, body = read_response(sock)
     assert status == 200, body[:200]
+
+
+def test_the_limit_is_per_request_on_a_kept_alive_connection(server: Server) -> None:
+    # Heads of 10 KB each: under the limit one by one, over it together. Three in a
+    # row on one connection, then two pipelined in one send, are all answered.
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 10_000 + b"\r\n\r\n"
+    with connection(server) as sock:
+        for _ in range(3):
+            sock.sendall(head)
+            assert read_response(sock)[0] == 200
+        sock.sendall(head + head)
+        assert read_statuses(sock, 2) == [200, 200]
+
+
+def read_statuses(sock: socket.socket, count: int) -> list[int]:
+    """Read `count` responses in a row from `sock` (bodies by Content-Length, so
+    pipelined answers arriving together are told apart); return their statuses."""
+    statuses = []
+    with sock.makefile("rb") as stream:
+        for _ in range(count):
+            statuses.append(int(stream.readline().split()[1]))
+            length = 0
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            stream.read(length)
+    return statuses

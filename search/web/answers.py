@@ -5,19 +5,24 @@ Answers only change when a new generation is published, so an answer is kept und
 repeated API search costs a dictionary lookup and two concatenations, on the event
 loop, with no thread hop and no JSON encoding. Only the event loop touches the cache,
 so it needs no lock.
+
+The body is encoded by orjson: about ten times faster than the standard library's
+encoder on an answer (~23 KB; 0.3 to 0.7 ms of an uncached search's ~3), giving the
+same JSON, compact as Starlette's own JSONResponse (no spaces after separators).
 """
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from dataclasses import dataclass
+
+import orjson
 
 from search.request import SearchRequest
 from search.results import SearchResult
 
 SIZE = 4096  # answers kept; a few MB at most
-_MARK = b'"took_ms": -1.0'
+_MARK = b'"took_ms":-1.0'
 
 
 @dataclass
@@ -32,9 +37,9 @@ class Answer:
         if self._parts is None:
             body = self.result.as_json()
             body["took_ms"] = -1.0
-            encoded = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            encoded = orjson.dumps(body)  # UTF-8, as json.dumps(ensure_ascii=False)
             before, _, after = encoded.partition(_MARK)  # JSON strings escape '"': unique
-            self._parts = (before + b'"took_ms": ', after)
+            self._parts = (before + b'"took_ms":', after)
         return self._parts
 
 
