@@ -16,7 +16,9 @@ logged requests untimed, then wrk loads one server at a time for `--seconds`, th
 rotating each round, so the machine's noise falls on all alike. The load is the
 benchmarks' query log (benchmarks.querylog) as /api/search with q, topic, from and to,
 round-robin, as `bench http` replays it. Reports the median of the rounds per server
-(and the range), the ratio to the first server, and the load average of each run.
+(and the range), the ratio to the first server, the server's CPU time per request
+(user + system, all its processes: less swayed by the machine's other work than
+requests per second), and the load average of each run.
 """
 
 from __future__ import annotations
@@ -121,6 +123,27 @@ class Served:
         self.log.close()
 
 
+def _cpu_seconds(root: int) -> float:
+    """Return the CPU time (user + system) used so far by `root` and its descendants."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {root}, True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grew = bool(found)
+    return sum(used.get(pid, 0.0) for pid in tree)
+
+
 def _load_average() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
@@ -142,8 +165,10 @@ def compare(
             for number in range(rounds):
                 turn = number % len(servers)
                 for server in servers[turn:] + servers[:turn]:
-                    before = _load_average()
+                    before, cpu = _load_average(), _cpu_seconds(server.process.pid)
                     row = load(server.base, paths, seconds)
+                    cpu = _cpu_seconds(server.process.pid) - cpu
+                    row["cpu_ms_per_request"] = 1000 * cpu / max(1, int(row["requests"]))
                     runs[server.spec.name].append({**row, "load_before": before})
         finally:
             for server in servers:
@@ -169,7 +194,7 @@ def compare(
 
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key in ("rps", "p50_ms", "p95_ms", "p99_ms", "max_ms"):
+    for key in ("rps", "cpu_ms_per_request", "p50_ms", "p95_ms", "p99_ms", "max_ms"):
         values = [float(row[key]) for row in rows]
         out[key] = round(median(values), 2)
         out[f"{key}_range"] = [round(min(values), 2), round(max(values), 2)]
@@ -184,15 +209,16 @@ def format_compare(result: dict[str, Any]) -> str:
         f"uncached /api/search, {result['workers']} worker(s), {result['connections']} "
         f"connections, {result['rounds']} rounds of {result['seconds']} s per server, "
         f"interleaved (load average {min(loads):.1f} to {max(loads):.1f})",
-        f"{'server':<22} {'req/s':>8} {'range':>13} {'vs first':>9} {'p50 ms':>8} "
-        f"{'p95 ms':>8} {'p99 ms':>8} {'p99 range':>15} {'errors':>6}",
+        f"{'server':<22} {'req/s':>8} {'range':>13} {'vs first':>9} {'CPU ms/req':>10} "
+        f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99 range':>15} {'errors':>6}",
     ]
     for name, row in result["summary"].items():
         low, high = row["rps_range"]
         p99_low, p99_high = row["p99_ms_range"]
         lines.append(
             f"{name:<22} {row['rps']:>8.0f} {f'{low:.0f}-{high:.0f}':>13} "
-            f"{row['rps_vs_first']:>8.2f}x {row['p50_ms']:>8.2f} {row['p95_ms']:>8.2f} "
+            f"{row['rps_vs_first']:>8.2f}x {row['cpu_ms_per_request']:>10.2f} "
+            f"{row['p50_ms']:>8.2f} {row['p95_ms']:>8.2f} "
             f"{row['p99_ms']:>8.2f} {f'{p99_low:.1f}-{p99_high:.1f}':>15} {row['errors']:>6}"
         )
     return "\n".join(lines)

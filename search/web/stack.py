@@ -2,9 +2,9 @@
 
 Two stacks are selectable (`search serve --http`):
 
-- `httptools` (the default): uvicorn's httptools parser (llhttp, in C) on uvloop. Over
-  twice the uncached requests per second of the other at 8 connections, and several
-  times its no-op ceiling (docs/BENCHMARKS.md, "Over HTTP").
+- `httptools` (the default): uvicorn's httptools parser (llhttp, in C) on uvloop, each
+  answer's head and body written in one send (OneSendTransport): less CPU per request
+  than the other (docs/BENCHMARKS.md, "Over HTTP").
 - `h11`: uvicorn's pure-Python parser on asyncio's own loop, as served before.
 
 What a slow or greedy client may hold is the same on both (README "Security";
@@ -25,6 +25,7 @@ connected (cheaply: one coroutine, no worker) until it leaves, keeping no one wa
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -37,9 +38,59 @@ LIMIT_CONCURRENCY = 256  # connections + tasks; beyond this, 503 at once, no que
 TIMEOUT_GRACEFUL_SHUTDOWN = 10  # seconds SIGTERM waits for requests in flight
 
 
+HELD_HEAD = 8 * 1024  # bytes: a response head up to this size waits for its body
+JOINED_BODY = 256 * 1024  # bytes: a body up to this size is joined to its head
+
+
+class OneSendTransport:
+    """A connection's transport that holds a response head back until the body follows
+    in the same turn of the loop, and writes both at once.
+
+    uvicorn writes a head and then its body; each write is a send() on a free socket,
+    so every answer took two system calls and woke its client twice. A head is held
+    at most until the loop's next turn (a response that streams sends it then)."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        self.held: bytes | None = None
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Write `data`, holding a response head back for its body."""
+        held, self.held = self.held, None
+        if held is not None and len(data) <= JOINED_BODY:
+            self.transport.write(held + bytes(data))
+            return
+        if held is not None:
+            self.transport.write(held)
+        if held is None and len(data) <= HELD_HEAD and bytes(data[:5]) == b"HTTP/":
+            self.held = bytes(data)
+            asyncio.get_running_loop().call_soon(self.flush)
+            return
+        self.transport.write(data)
+
+    def flush(self) -> None:
+        """Write a head still held."""
+        held, self.held = self.held, None
+        if held is not None:
+            self.transport.write(held)
+
+    def close(self) -> None:
+        """Write what is held, then close."""
+        self.flush()
+        self.transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, refusing a request head longer than HEAD_LIMIT
-    bytes with a 400 and closing the connection, as h11 does."""
+    bytes with a 400 and closing the connection, as h11 does; each answer's head and
+    body leave in one send (OneSendTransport)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Take the connection, writing through a OneSendTransport."""
+        super().connection_made(OneSendTransport(transport))  # type: ignore[arg-type]
 
     # Bytes received since the current head began (or the last message ended) while
     # no head was complete: every byte a head may take, wherever llhttp buffers it.
