@@ -73,7 +73,8 @@ def _log_lines(name: str, log: dict[str, Any]) -> list[str]:
     lines = [
         f"log {name}: {log['queries']} queries ({matches['distinct_queries']} distinct; "
         f"totals equal to ours: {agree})",
-        f"queries per bucket (documents matched, ours, every word, unfiltered): {counted}",
+        f"queries per bucket (documents matched, ours, every word, unfiltered): {counted}; "
+        f"median {matches['median']:g}",
         f"{'workload':<9} {'bucket':<11} {'engine':<16} {'n':>5} {'p50 ms':>8} "
         f"{'p95 ms':>8} {'p99 ms':>8}",
     ]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.engine_memory import index_megabytes, measure_memory
+from benchmarks.measure import median
 from benchmarks.peer_engines import (
     ENGINES,
     WORKLOADS,
@@ -60,8 +61,10 @@ def _matches(engines: dict[str, Search], log: list[LoggedQuery]) -> dict[str, An
         peer: sum(t["ours"] == t[peer] for t in totals.values())
         for peer in ("tantivy", "sqlite-fts5")
     }
+    per_query = [totals[e.q]["ours"] for e in log]
     return {
-        "per_query": [totals[e.q]["ours"] for e in log],
+        "per_query": per_query,
+        "median": median([float(n) for n in per_query]),
         "distinct_queries": len(totals),
         "totals_agree_with_ours": agree,
     }
