@@ -240,3 +240,37 @@ def test_drop_buffer_empties_a_buffer_file(tmp_path: Path) -> None:
     assert mapped.get(4, 5) == b"hello"
     assert array("B", mapped.get(0, 4)).tolist() == [0, 0, 0, 5]
     mapped.close()
+
+
+def test_block_limit_is_how_many_postings_whoosh_puts_in_a_block(index: Any) -> None:
+    with index.reader() as reader:
+        matcher = reader.postings("title", "alpha")
+        assert compat.reads_blocks(matcher)
+        sizes = [len(ids) for ids, _, _ in compat.raw_blocks(matcher)]
+    assert compat.BLOCK_LIMIT == 128
+    assert sizes == [compat.BLOCK_LIMIT, len(ALPHA) - compat.BLOCK_LIMIT]
+
+
+def test_length_column_name_names_the_columns_of_field_lengths(index: Any) -> None:
+    segment = compat.index_segments(index)[0]
+    compound = segment.open_compound_file(index.storage)
+    names = set(compound.list())
+    compound.close()
+    prefix = segment.segment_id()
+    assert f"{prefix}.{compat.length_column_name('title')}.col" in names
+    assert f"{prefix}.{compat.length_column_name('excerpt')}.col" not in names  # none indexed
+
+
+def test_set_field_lengths_gives_the_totals_readers_report(tmp_path: Path) -> None:
+    write_index(tmp_path)
+    ix = whoosh_index.open_dir(str(tmp_path))
+    try:
+        segment = compat.index_segments(ix)[0]
+        with ix.reader() as reader:
+            assert reader.field_length("title") == sum(map(title_length, range(DOCUMENTS)))
+        compat.set_field_lengths(segment, {"title": 7})
+        per_document = segment.codec().per_document_reader(ix.storage, segment)
+        assert per_document.field_length("title") == 7
+        assert per_document.field_length("excerpt") == 0
+    finally:
+        ix.close()

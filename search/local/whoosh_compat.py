@@ -19,7 +19,7 @@ from typing import Any, Final, cast
 import numpy as np
 import numpy.typing as npt
 import whoosh
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, _lenfield
 from whoosh.system import _INT_SIZE
 
 TESTED_WHOOSH: Final = "3.54.0"  # the whoosh3 release everything below was checked against
@@ -35,6 +35,7 @@ if not WHOOSH_IS_TESTED:  # only logged: tests/test_whoosh_compat.py is what fai
     )
 
 INT_SIZE: Final[int] = int(_INT_SIZE)  # bytes of whoosh.system.pack_uint's output: 4
+BLOCK_LIMIT: Final[int] = int(W3Codec()._blocklimit)  # postings per block Whoosh writes: 128
 
 # A posting block of W3LeafMatcher, as raw_blocks yields it: (deltas, weights, values).
 # Deltas are the block's document numbers delta-coded from zero (the first is a document
@@ -101,3 +102,13 @@ def file_name(structfile: Any) -> str | None:
 def drop_buffer(bufferfile: Any) -> None:
     """Return None once a BufferFile's private buffer is emptied (close() still reads it)."""
     bufferfile._buf = None
+
+
+def length_column_name(fieldname: str) -> str:
+    """Return the name of the W3 codec's column of a field's length bytes."""
+    return cast(str, _lenfield(fieldname))
+
+
+def set_field_lengths(segment: Any, totals: dict[str, int]) -> None:
+    """Record a W3Segment's total length per field (what its writer's close() records)."""
+    segment._fieldlengths = totals

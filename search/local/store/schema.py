@@ -42,6 +42,8 @@ FIELD_WEIGHTS = {"title": 3.0, "excerpt": 1.5, "body": 1.0, "topic": 1.5, "provi
 TEXT_FIELDS = ("title", "excerpt", "body", "topic", "provider")
 
 TOKEN = re.compile(r"[\w\*]+(\.?[\w\*]+)*")  # whoosh.analysis.tokenizers.default_pattern
+# The same tokens, without the group: findall() then returns whole tokens, as strings
+TOKENS = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
 _MIN_SIZE = 2  # StopFilter's default minsize
 _BIG_ENDIAN = sys.byteorder == "big"
 assert array("I").itemsize == 4
@@ -133,6 +135,14 @@ def stem_word(word: str) -> str:
     """Return the indexed form of a lowercase word in the generation being searched
     (stemmer_in_use), cached."""
     return stemmer_in_use()(word)
+
+
+def indexed_term(word: str) -> str | None:
+    """Return the term StemmingAnalyzer indexes for a lowercase token (its Snowball stem),
+    or None for a token it drops (a stop word, or shorter than two characters)."""
+    if len(word) < _MIN_SIZE or word in STOP_WORDS:
+        return None
+    return _STEMS.get(word) or _BUILD(word)
 
 
 def analyze(text: str) -> dict[str, list[int]]:
