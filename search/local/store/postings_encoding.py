@@ -5,9 +5,9 @@ postings: a big-endian int32 length (negative for the term's last block), a pick
 info tuple (count, last document, maximum weight, compression, minimum and maximum
 length byte) and a pickled, maybe zlib-compressed, data tuple (delta-coded document
 numbers, weights, values). Whoosh writes these one posting at a time through pickle;
-here the pickles of every block of a chunk of terms are laid out at once with NumPy,
-using fixed-width opcodes (BININT for every number, BINFLOAT for every weight, BINBYTES
-for every value) that any pickle loader reads as the same tuples. Only the blocks
+here the pickles of every block of a chunk of terms are laid out at once with NumPy
+(the shortest int and bytes opcodes for each value, BINFLOAT for weights), which any
+pickle loader reads as the same tuples. Only the blocks
 that are compressed go through Python one at a time.
 """
 
@@ -219,26 +219,29 @@ def _data_pickles(
     deltas = docs.copy()  # each block's ids are delta-coded from zero
     later = np.flatnonzero(rank > 0)
     deltas[later] = docs[later] - docs[later - 1]
+    id_sizes = np.where(deltas < 256, 2, np.where(deltas < 65536, 3, 5))  # K, M or J
+    ids_size = _segment_sums(id_sizes, blocks.starts)
     # Whoosh's _mini_weights: None when all are 1.0, one float when all are equal
     top = np.maximum.reduceat(weights, blocks.starts)
     bottom = np.minimum.reduceat(weights, blocks.starts)
     mode = np.where((top == 1.0) & (bottom == 1.0), 0, np.where(top == bottom, 1, 2))
     weight_size = np.choose(mode, [1, 9, 0]) + (mode == 2) * (2 + 9 * sizes)
     if values == "positions":
-        value_sizes = 9 + 4 * frequencies
+        value_lengths = 4 + 4 * frequencies
+        value_sizes = value_lengths + np.where(value_lengths < 256, 2, 5)  # C or B
         values_size = 2 + _segment_sums(value_sizes, blocks.starts)
     elif values == "frequency":
-        values_size = 5 + 4 * sizes
+        values_size = 4 * sizes + np.where(4 * sizes < 256, 2, 5)
     else:
         values_size = np.ones(len(sizes), np.int64)
-    data_sizes = 2 + 5 * sizes + 1 + weight_size + values_size + 2
+    data_sizes = 2 + ids_size + 1 + weight_size + values_size + 2
     offsets = np.concatenate([[0], np.cumsum(data_sizes)])
     starts = offsets[:-1]
     out = np.empty(int(offsets[-1]), np.uint8)
 
     out[starts] = out[starts + 1] = ord("(")
-    _put(out, starts[block_of] + 2 + 5 * rank, b"J", deltas.astype("<i4"))
-    after_ids = starts + 2 + 5 * sizes
+    _put_sized(out, starts[block_of] + 2 + _within(id_sizes, blocks), deltas, id_sizes)
+    after_ids = starts + 2 + ids_size
     out[after_ids] = ord("t")
     weights_at = after_ids + 1
     out[weights_at[mode == 0]] = ord("N")
@@ -254,27 +257,47 @@ def _data_pickles(
     values_at = weights_at + weight_size
     if values == "positions":
         out[values_at] = ord("(")
-        within = np.cumsum(value_sizes) - value_sizes
-        value_at = values_at[block_of] + 1 + within - within[blocks.starts][block_of]
+        value_at = values_at[block_of] + 1 + _within(value_sizes, blocks)
+        count_at = _put_length(out, value_at, value_lengths)
         # FastPositions' value: big-endian count, then the positions little-endian
-        _put(out, value_at, b"B", (4 + 4 * frequencies).astype("<u4"))
-        _put(out, value_at + 4, b"", frequencies.astype(">u4"))
+        _put(out, count_at - 1, b"", frequencies.astype(">u4"))
         assert postings.positions is not None and postings.position_starts is not None
         first = int(postings.position_starts[lo])
         flat = postings.positions[first : first + int(frequencies.sum())]
-        index = np.arange(len(flat)) - np.repeat(
-            postings.position_starts[lo:hi] - first, frequencies
-        )
-        _put(out, np.repeat(value_at + 9, frequencies) + 4 * index - 1, b"", flat.astype("<u4"))
+        spans = postings.position_starts[lo:hi] - first
+        index = np.arange(len(flat)) - np.repeat(spans, frequencies)
+        _put(out, np.repeat(count_at + 4, frequencies) + 4 * index - 1, b"", flat.astype("<u4"))
         out[values_at + values_size - 1] = ord("t")
     elif values == "frequency":
-        _put(out, values_at, b"B", (4 * sizes).astype("<u4"))
-        _put(out, values_at[block_of] + 4 + 4 * rank, b"", frequencies.astype(">u4"))
+        first_at = _put_length(out, values_at, 4 * sizes)
+        _put(out, first_at[block_of] + 4 * rank - 1, b"", frequencies.astype(">u4"))
     else:
         out[values_at] = ord("N")
     out[offsets[1:] - 2] = ord("t")
     out[offsets[1:] - 1] = ord(".")
     return out, offsets
+
+
+def _within(item_sizes: Ints, blocks: _Blocks) -> Ints:
+    """Return where each posting's item starts within its block's run of such items."""
+    before = np.cumsum(item_sizes) - item_sizes
+    return before - before[blocks.starts][blocks.of]
+
+
+def _put_sized(out: Bytes, at: Ints, numbers: Ints, sizes: Ints) -> None:
+    """Write each number as the pickle int opcode of its size (K: 2, M: 3, J: 5 bytes)."""
+    for size, opcode, dtype in ((2, b"K", "u1"), (3, b"M", "<u2"), (5, b"J", "<i4")):
+        chosen = np.flatnonzero(sizes == size)
+        _put(out, at[chosen], opcode, numbers[chosen].astype(dtype))
+
+
+def _put_length(out: Bytes, at: Ints, lengths: Ints) -> Ints:
+    """Write the header of a bytes object of each length (C: 1-byte length, B: 4-byte);
+    return where each object's bytes start."""
+    short = lengths < 256
+    _put(out, at[short], b"C", lengths[short].astype("u1"))
+    _put(out, at[~short], b"B", lengths[~short].astype("<u4"))
+    return at + np.where(short, 2, 5)
 
 
 def _compress(out: Bytes, offsets: Ints) -> tuple[list[bytes | memoryview], npt.NDArray[np.bool_]]:
