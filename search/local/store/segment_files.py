@@ -15,10 +15,12 @@ from __future__ import annotations
 import pickle
 import struct
 import time
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import fields
 from whoosh.codec.whoosh3 import W3Codec, W3Segment
 from whoosh.system import pack_ushort
@@ -30,7 +32,7 @@ from search.local.store.w3_tables import (
     length_bytes,
     length_column,
     stored_blob,
-    stored_column,
+    stored_column_tail,
     terms_file,
 )
 from search.local.whoosh_compat import length_column_name, set_field_lengths
@@ -53,27 +55,31 @@ def write_segment(
     segment = W3Segment(codec, INDEX_NAME)
     inverter = Inverter(schema)
     stored_names = {name for name in schema.names() if schema[name].stored}
-    blobs: list[bytes] = []
-    for number, document in enumerate(documents):
-        each_document(number)
-        values = article_fields(document)
-        inverter.add(values)
-        blobs.append(
-            stored_blob(
+    keys: list[bytes] = []
+    infos: list[bytes] = []
+    fieldmap: dict[str, int] = {}
+    totals: dict[str, int] = {}
+    with _Compound(folder / segment.make_filename(W3Segment.COMPOUND_EXT)) as compound:
+        # The stored fields go to the file as each document is read: never all in memory
+        compound.start(W3Codec.column_filename(segment, "_stored"))
+        sizes = array("q")
+        for number, document in enumerate(documents):
+            each_document(number)
+            values = article_fields(document)
+            inverter.add(values)
+            blob = stored_blob(
                 {
                     name: values[name]
                     for name in sorted(values)
                     if name in stored_names and values[name] is not None
                 }
             )
-        )
-    segment.set_doc_count(len(documents))
+            compound.write((blob,))
+            sizes.append(len(blob))
+        compound.write((stored_column_tail(np.frombuffer(sizes, np.int64)),))
+        compound.finish()
+        segment.set_doc_count(len(documents))
 
-    keys: list[bytes] = []
-    infos: list[bytes] = []
-    fieldmap: dict[str, int] = {}
-    totals: dict[str, int] = {}
-    with _Compound(folder / segment.make_filename(W3Segment.COMPOUND_EXT)) as compound:
         compound.start(segment.make_filename(W3Codec.POSTS_EXT))
         for postings, lengths in inverter.finish():
             field_id = fieldmap[postings.name] = len(fieldmap)
@@ -96,7 +102,6 @@ def write_segment(
             infos += [raw[i : i + record] for i in range(0, len(raw), record)]
         compound.finish()
         compound.add(segment.make_filename(W3Codec.TERMS_EXT), terms_file(keys, infos, fieldmap))
-        compound.add(W3Codec.column_filename(segment, "_stored"), stored_column(blobs))
     segment.compound = True
     set_field_lengths(segment, totals)
     return segment

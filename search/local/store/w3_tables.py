@@ -67,16 +67,14 @@ def stored_blob(fields: dict[str, Any]) -> bytes:
     return zlib.compress(row_pickle(fields), STORED_COMPRESSION, WINDOW_BITS)
 
 
-def stored_column(blobs: Sequence[bytes]) -> bytes:
-    """Return the "_stored" column file: the documents' stored_blob rows, then their
-    lengths (and, for many rows, offsets) arrays."""
-    count = len(blobs)
-    sizes = np.fromiter(map(len, blobs), np.int64, count)
+def stored_column_tail(sizes: npt.NDArray[np.int64]) -> bytes:
+    """Return what follows the rows of the "_stored" column (stored_blob of each document,
+    end to end): their lengths and, for many rows, offsets arrays, then the typecodes."""
     offsets = np.cumsum(sizes) - sizes
     size_code = _typecode(int(sizes.max(initial=0)))
-    parts = [b"".join(blobs), sizes.astype(">" + size_code).tobytes()]
+    parts = [sizes.astype(">" + size_code).tobytes()]
     trailer = size_code.encode()
-    if count > OFFSETS_FROM:
+    if len(sizes) > OFFSETS_FROM:
         offset_code = _typecode(int(offsets.max(initial=0)))
         parts.append(offsets.astype(">" + offset_code).tobytes())
         trailer += offset_code.encode() + b"X"
