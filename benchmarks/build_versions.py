@@ -26,7 +26,9 @@ from typing import Any
 from benchmarks.measure import Run, median, run_child
 
 _CHILD = """
-import json, resource, sys, time
+import sys
+sys.path[:] = [p for p in sys.path if p not in ("", ".")]  # `search` from PYTHONPATH, not cwd
+import json, resource, time
 from pathlib import Path
 from search.local.store.build import build_index
 seeds, out = Path(sys.argv[1]), Path(sys.argv[2])
