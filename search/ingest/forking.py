@@ -7,6 +7,7 @@ killed build) and exits instead of finishing work nobody will publish.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import pickle
@@ -29,10 +30,16 @@ def parent_alive(parent: int) -> bool:
     return os.getppid() == parent
 
 
-def fork_map(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[Result]:
-    """Return [function(part) for part in parts], each part computed in a forked child.
+def fork_map(
+    function: Callable[[Part], Result],
+    parts: Sequence[Part],
+    meanwhile: Callable[[], None] | None = None,
+) -> list[Result]:
+    """Return [function(part) for part in parts], each part computed in a forked child,
+    after running `meanwhile` (if given) in this process while the children work.
 
-    Raises ChildFailed if any child fails; every child is waited for either way."""
+    Raises ChildFailed if any child fails; every child is waited for either way (if
+    `meanwhile` raises, the children are killed first, then its exception propagates)."""
     children: list[tuple[int, int]] = []
     for part in parts:
         read_end, write_end = os.pipe()
@@ -46,6 +53,12 @@ def fork_map(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[
             _run_child(function, part, write_end)
         os.close(write_end)
         children.append((pid, read_end))
+    if meanwhile is not None:
+        try:
+            meanwhile()
+        except BaseException:
+            _kill_and_reap(children)
+            raise
     results: list[Result] = []
     failures: list[str] = []
     for pid, read_end in children:
@@ -63,6 +76,15 @@ def fork_map(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[
     if failures:
         raise ChildFailed("; ".join(failures))
     return results
+
+
+def _kill_and_reap(children: Sequence[tuple[int, int]]) -> None:
+    """SIGKILL and wait for every child, closing their pipes: none outlives a failure."""
+    for pid, read_end in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.close(read_end)
+        os.waitpid(pid, 0)
 
 
 def _die_with_parent(parent: int) -> None:

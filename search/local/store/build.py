@@ -130,17 +130,27 @@ def _build(
         )
     merged = merge(r.parsed for r in records)
     folder = generations.new_generation(index_dir)
+    texts: list[str | None] = []  # each document number's text to embed
     try:
         if incremental and current is not None:
             counts = _apply_changes(current, folder, previous, merged.documents, checkpoint)
             words = count_words(merged.documents)
+            write_records(folder / RECORDS, records)
+            texts = _write_columns(folder, merged.documents, from_index=True)
         else:
+
+            def other_files() -> None:  # while the forked writers work
+                write_records(folder / RECORDS, records)
+                texts.extend(_write_columns(folder, merged.documents, from_index=False))
+
             words = writers.write_all(
-                folder, merged.documents, progress=progress, checkpoint=checkpoint
+                folder,
+                merged.documents,
+                progress=progress,
+                checkpoint=checkpoint,
+                meanwhile=other_files,
             )
             counts = {"added": len(merged.documents)}
-        write_records(folder / RECORDS, records)
-        texts = _write_columns(folder, merged.documents, from_index=incremental)
         if embeddings:
             notes.append(embed_generation(index_dir, folder, texts, progress))
         write_words(folder, words)

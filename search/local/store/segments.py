@@ -50,18 +50,25 @@ def write_all(
     progress: bool | None,
     checkpoint: Checkpoint,
     workers: int | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Counter[str]:
     """Write `documents` as a new Whoosh index in the empty folder `folder`; return the
-    word counts of their text (counted by the same workers, for the vocabulary)."""
+    word counts of their text (counted by the same workers, for the vocabulary).
+
+    `meanwhile` (the build's other files) runs in this process while forked writers
+    work, so it costs no wall time of its own on a machine with a core to spare for it;
+    without forked writers it runs after the writing."""
     workers = worker_count(len(documents)) if workers is None else workers
     schema = build_schema()
     if workers <= 1:
         segments = [_write_part(folder, schema, documents, progress, checkpoint)]
         words = count_words(documents)
+        if meanwhile is not None:
+            meanwhile()
     else:
         share = -(-len(documents) // workers)
         parts = [documents[i * share : (i + 1) * share] for i in range(workers)]
-        segments, words = _fork_writers(folder, parts, progress, checkpoint)
+        segments, words = _fork_writers(folder, parts, progress, checkpoint, meanwhile)
     checkpoint("indexed")
     # The one table of contents: Whoosh's index opens the latest, naming these segments
     TOC(schema, segments, 0).write(FileStorage(str(folder)), INDEX_NAME)
@@ -92,9 +99,10 @@ def _fork_writers(
     parts: list[Sequence[Article]],
     progress: bool | None,
     checkpoint: Checkpoint,
+    meanwhile: Callable[[], None] | None,
 ) -> tuple[list[Any], Counter[str]]:
-    """Index each part in a forked child; move its segment into `folder`; return the
-    segments, and the parts' word counts added up."""
+    """Index each part in a forked child (running `meanwhile` here as they work); move
+    its segment into `folder`; return the segments, and the parts' word counts added up."""
     parent = os.getpid()
     jobs = [
         (folder / f"part-{n}", part, progress if n == 0 else False, parent)
@@ -103,7 +111,7 @@ def _fork_writers(
     for job in jobs:
         job[0].mkdir()
     checkpoint("half-indexed")
-    results = fork_map(_index_part, jobs)  # ChildFailed is an OSError: BuildError upstream
+    results = fork_map(_index_part, jobs, meanwhile)  # ChildFailed: an OSError, BuildError upstream
     segments: list[Any] = []
     words: Counter[str] = Counter()
     for (part_folder, *_), (segment, part_words) in zip(jobs, results, strict=True):

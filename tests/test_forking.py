@@ -1,0 +1,69 @@
+"""fork_map: results in order, failures reported, and work done in the parent meanwhile."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from search.ingest.forking import ChildFailed, fork_map
+
+
+def _square_after_writing_pid(job: tuple[Path, int]) -> int:
+    folder, number = job
+    (folder / f"child-{number}").write_text(str(os.getpid()), encoding="ascii")
+    return number * number
+
+
+def _sleep_then_return(job: tuple[Path, int]) -> int:
+    folder, number = job
+    (folder / f"child-{number}").write_text(str(os.getpid()), encoding="ascii")
+    time.sleep(60)
+    return number
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_results_in_order_and_meanwhile_runs_in_the_parent(tmp_path: Path) -> None:
+    seen: list[int] = []
+    results = fork_map(
+        _square_after_writing_pid, [(tmp_path, n) for n in range(3)], lambda: seen.append(1)
+    )
+    assert results == [0, 1, 4]
+    assert seen == [1]  # once, in this process (a child's append would not be seen here)
+    pids = {int((tmp_path / f"child-{n}").read_text(encoding="ascii")) for n in range(3)}
+    assert len(pids) == 3 and os.getpid() not in pids
+
+
+def test_a_failing_meanwhile_kills_and_reaps_the_children(tmp_path: Path) -> None:
+    def fail() -> None:
+        deadline = time.monotonic() + 30
+        while len(list(tmp_path.glob("child-*"))) < 2:  # both children started
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        raise RuntimeError("the parent's own work failed")
+
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="the parent's own work failed"):
+        fork_map(_sleep_then_return, [(tmp_path, n) for n in range(2)], fail)
+    assert time.monotonic() - started < 30  # not the children's 60 s sleep
+    pids = [int(p.read_text(encoding="ascii")) for p in tmp_path.glob("child-*")]
+    assert len(pids) == 2
+    assert not any(_alive(pid) for pid in pids)  # killed and reaped: no zombies either
+
+
+def test_a_failing_child_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ChildFailed, match="ZeroDivisionError"):
+        fork_map(_divide, [1, 0])
+
+
+def _divide(number: int) -> float:
+    return 1 / number
