@@ -102,7 +102,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     if match is not None and base is match.mask and match.docs is not None:
         whole = DocumentSet(base, match.docs)  # matched word by word: numbers at hand
     elif int(np.count_nonzero(base)) * FEW_MATCHES < columns.size:
-        whole.numbers  # noqa: B018 (few: filters narrow the numbers, no pass over every document)
+        whole = DocumentSet(base, np.flatnonzero(base))  # few: filters narrow the numbers
     # every filter: its numbers serve both the ranking and the facets
     chosen = whole.narrowed([mask for mask in f.values() if mask is not None])
     total = len(chosen.numbers)
