@@ -129,9 +129,11 @@ class OpenSearchBackend:
         index = self._current()
         try:
             return action(index)
-        except (os_errors.NotFoundError, BackendUnavailable):
-            # Deleted or closing under us (its shards fail while a rebuild removes it):
-            # if the alias has moved on, the new index answers; else the error stands.
+        except (os_errors.NotFoundError, BackendUnavailable, BadQuery):
+            # Deleted or closing under us (its shards fail while a rebuild removes it, as a
+            # 404, a 503 or a 400 search_phase_execution_exception): if the alias has moved
+            # on, the new index answers (a query truly refused is refused there too); else
+            # the error stands.
             moved = self._current(force=True)
             if moved == index:
                 raise
