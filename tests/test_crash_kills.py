@@ -104,9 +104,10 @@ def test_kill_at_stage_keeps_previous_generation(
 def test_timed_kill_keeps_previous_generation(
     world: World, number: int, processes: list[subprocess.Popen[bytes]]
 ) -> None:
-    # early (reading, parsing) or late (forked writers at work) in the build
-    fraction = random.Random(SEED + number).uniform(*[(0.05, 0.3), (0.4, 0.7)][number])
-    delay = fraction * world.build_seconds
+    # early (reading, parsing: timed from the lock) or late (timed from the moment the
+    # forked writers start: timed from the lock, a fast machine could finish first)
+    rng = random.Random(SEED + number)
+    delay = rng.uniform(*[(0.05, 0.3), (0.0, 0.15)][number]) * world.build_seconds
     log = world.root / f"timed-{number}.log"
     args = [*search_script(), "rebuild-index", "--seeds", str(world.seeds)]
     proc = start([*args, "--index", str(world.index)], log, processes)
@@ -117,6 +118,10 @@ def test_timed_kill_keeps_previous_generation(
         assert proc.poll() is None, log.read_text(encoding="utf-8", errors="replace")
         assert time.monotonic() < deadline, "the build never took the lock"
         time.sleep(0.005)
+    while number == 1 and not any(world.index.glob(f"g-*-{proc.pid}/part-0")):
+        assert proc.poll() is None, log.read_text(encoding="utf-8", errors="replace")
+        assert time.monotonic() < deadline, "the build's writers never started"
+        time.sleep(0.002)
     time.sleep(delay)
     assert proc.poll() is None, f"the build finished within {delay:.2f} s: no crash tested"
     os.kill(proc.pid, signal.SIGKILL)
