@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import random
 import re
 
 from whoosh.analysis import STOP_WORDS
@@ -43,3 +44,17 @@ def test_each_set_of_terms_marks_the_text_as_computed_afresh() -> None:
     )
     assert highlight(TEXT, {"absent"}) == html.escape(TEXT, quote=True)
     assert highlight(TEXT, set()) == html.escape(TEXT, quote=True)
+
+
+def test_words_are_found_where_the_token_pattern_finds_them() -> None:
+    """Seeded random text of word characters, stars, dots and other marks: every word's
+    place is the token pattern's own (highlight finds tokens as strings, then their
+    places one after the other), so marking every word marks what reference() marks."""
+    module._analysed.clear()
+    rng = random.Random(7)
+    pieces = ["run", "Runs", "ü", "ß", "İ", "*", ".", "..", " ", "-", "'", "<", "&", "1", "_", "é"]
+    for _ in range(2_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        words = {m.group().lower() for m in re.finditer(r"[\w\*]+(\.?[\w\*]+)*", text)}
+        terms = {snowball_stem(w) for w in words} | {"run"}
+        assert highlight(text, terms) == reference(text, terms), text

@@ -191,3 +191,33 @@ def test_deleted_documents_never_match(two_segment_generation: Path) -> None:
             assert np.flatnonzero(match.mask).tolist() == whoosh_matches(reader, query), query
         airport = evaluator.evaluate(title("airport"), Evaluation())
         assert names_of(reader, np.flatnonzero(airport.mask)) == ["airports", "robots"]
+
+
+def test_an_and_of_ors_kept_as_documents_is_the_dense_and(
+    tiny: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The AND of ORs kept as documents and scores (the shortcut) gives the mask and the
+    float32 scores of the dense AND of its children's arrays (the long way), whether
+    the ORs are kept as documents or dense."""
+    words = ["facial", "recognit", "airport", "robot", "cloud", "market", "zzqxjvwk"]
+
+    def either(word: str) -> Any:
+        return wq.Or([title(word, 3.0), wq.Term("excerpt", word, boost=1.5)])
+
+    for share in (0, 10**9):  # every OR kept as documents; every OR matching any kept dense
+        monkeypatch.setattr("search.local.searching.or_cache.DENSE_SHARE", share)
+        shortcut, long_way = make_evaluator(tiny), make_evaluator(tiny)
+        for first, second in ((a, b) for a in words for b in words if a != b):
+            query = wq.And([either(first), either(second), either("facial")])
+            mask = np.ones(long_way.size, np.bool_)
+            scores = np.zeros(long_way.size, np.float32)
+            for child in query.subqueries:
+                match = long_way.evaluate(child, Evaluation())
+                mask &= match.mask
+                scores += match.scores
+            scores[~mask] = 0
+            found = evaluate(shortcut, query)
+            assert np.array_equal(found.mask, mask & alive_mask(tiny)), (first, second)
+            assert found.scores.tobytes() == scores.tobytes(), (first, second)
+        kept = [shortcut.ors.get(either(word)) for word in words[:-1]]  # all match something
+        assert all(entry is not None and (entry.docs is None) == (share > 0) for entry in kept)

@@ -15,7 +15,7 @@ from collections.abc import Collection
 
 from whoosh.analysis import STOP_WORDS
 
-from search.local.store.schema import TOKEN, stemmer_in_use
+from search.local.store.schema import TOKENS, stemmer_in_use
 
 ANALYSED_TEXTS = 8192  # titles and excerpts whose words are kept by stem (result pages repeat)
 MARKED_KEPT = 8  # highlighted forms kept per text (one per set of its words a query matched)
@@ -74,13 +74,20 @@ def _analyse(text: str) -> _Analysed:
     if analysed is None:
         found: dict[str, list[tuple[int, int]]] = {}
         known = stemmer.cache.get  # most words are stemmed already: skip a call for them
-        for match in TOKEN.finditer(text):
-            lowered = match.group().lower()
+        find = text.find
+        end = 0
+        # The tokens as strings (no match objects: a third of the cost), each found after
+        # the one before: what lies between two tokens has no character a token starts
+        # with (the pattern would have matched there), so find() gives the token's start.
+        for token in TOKENS.findall(text):
+            start = find(token, end)
+            end = start + len(token)
+            lowered = token.lower()
             if len(lowered) >= 2 and lowered not in STOP_WORDS:
                 stem = known(lowered)
                 if stem is None:
                     stem = stemmer(lowered)
-                found.setdefault(stem, []).append(match.span())
+                found.setdefault(stem, []).append((start, end))
         # Tuples, not lists: the garbage collector stops tracking them (and the dict).
         analysed = _Analysed({stem: tuple(places) for stem, places in found.items()})
         with _lock:

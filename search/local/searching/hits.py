@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Collection
 from datetime import datetime
@@ -26,14 +27,24 @@ def iso_utc(value: datetime | None) -> str | None:
 def page_hit(snapshot: Snapshot, number: int, score: float, terms: frozenset[str]) -> Hit:
     """Return make_hit of document `number` of `snapshot`, the one made before for the
     same score and terms (Hit is frozen, so answers may share it; kept per generation,
-    so a rebuilt document is never shown as it was)."""
+    so a rebuilt document is never shown as it was).
+
+    The least recently shown hits go first: emptying the whole cache when full made
+    every page of a busy server's next searches read and highlight its hits again."""
     key = (number, score, terms)
-    hit = snapshot.hits.get(key)
-    if hit is None:
-        hit = make_hit(snapshot.stored(number), score, terms)
-        if len(snapshot.hits) >= HITS_KEPT:
-            snapshot.hits.clear()
-        snapshot.hits[key] = hit
+    kept = snapshot.hits
+    hit = kept.get(key)
+    if hit is not None:
+        with contextlib.suppress(KeyError):  # another thread may have just evicted it
+            kept.move_to_end(key)
+        return hit
+    hit = make_hit(snapshot.stored(number), score, terms)
+    kept[key] = hit
+    while len(kept) > HITS_KEPT:
+        try:
+            kept.popitem(last=False)
+        except KeyError:  # emptied meanwhile by another thread
+            break
     return hit
 
 

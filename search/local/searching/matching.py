@@ -19,7 +19,7 @@ from whoosh import query as wq
 
 from search.errors import SearchTimeout
 from search.local.searching.or_cache import Entry, OrCache
-from search.local.searching.phrases import phrase_documents
+from search.local.searching.phrases import common, phrase_documents
 from search.local.searching.postings import PostingCache
 from search.local.whoosh_compat import expanded_terms
 
@@ -106,6 +106,9 @@ class Evaluator:
         return self._whoosh(q, info)
 
     def _and(self, q: Any, info: Evaluation) -> Match:
+        children = q.subqueries
+        if children and all(isinstance(c, wq.Or | wq.DisjunctionMax) for c in children):
+            return self._and_of_ors([self._or_entry(child, info) for child in children])
         mask = np.ones(self.size, np.bool_)
         scores = np.zeros(self.size, np.float32)
         for child in q.subqueries:
@@ -116,6 +119,33 @@ class Evaluator:
             mask &= match.mask
             scores += match.scores
         scores[~mask] = 0
+        return Match(mask, scores)
+
+    def _and_of_ors(self, entries: list[Entry]) -> Match:
+        """Return the AND of evaluated ORs: what the dense AND gives (the scores summed
+        in child order, zero outside the match), by their documents when every one is
+        kept as documents, with no pass over every document."""
+        if any(entry.docs is None for entry in entries):
+            mask = np.ones(self.size, np.bool_)
+            scores = np.zeros(self.size, np.float32)
+            for entry in entries:
+                child_mask, child_scores = self.ors.arrays(entry)
+                mask &= child_mask
+                scores += child_scores
+            scores[~mask] = 0
+            return Match(mask, scores)
+        docs = min((e.docs for e in entries if e.docs is not None), key=len)
+        for entry in entries:
+            assert entry.docs is not None
+            docs = common(docs, entry.docs)
+        summed = np.zeros(len(docs), np.float32)
+        for entry in entries:  # in child order: float32 sums as the dense AND's
+            assert entry.docs is not None
+            summed += entry.scores[np.searchsorted(entry.docs, docs)]
+        mask = np.zeros(self.size, np.bool_)
+        mask[docs] = True
+        scores = np.zeros(self.size, np.float32)
+        scores[docs] = summed
         return Match(mask, scores)
 
     def _or(self, q: Any, info: Evaluation) -> Match:

@@ -21,7 +21,7 @@ from whoosh.searching import Searcher
 from search.local.searching.matching import Evaluator
 from search.local.searching.plain_text import Plan, plan
 from search.local.searching.postings import CACHE_POSTINGS, PostingCache
-from search.local.searching.query_parser import build_parser, parse
+from search.local.searching.query_parser import build_parser, parse, word_tree
 from search.local.store.columns import Columns
 from search.local.store.generations import read_meta
 from search.local.store.schema import (
@@ -69,7 +69,7 @@ class Snapshot:
         self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._parsed: OrderedDict[str, Any] = OrderedDict()
         self._plans: OrderedDict[str, Plan | None] = OrderedDict()
-        self.hits: dict[tuple[int, float, frozenset[str]], Hit] = {}  # hits.page_hit's
+        self.hits: OrderedDict[tuple[int, float, frozenset[str]], Hit] = OrderedDict()  # page_hit
         self._users = 0
         self._retired = False
         self._state = threading.Lock()
@@ -127,6 +127,7 @@ class Snapshot:
             column.rank  # noqa: B018
             if column.doc is not None:
                 column.sets  # noqa: B018
+                column.starts  # noqa: B018 (few matches count their values through it)
         self.stories  # noqa: B018 (the page groups by story: load them before it asks)
         self.vectors  # noqa: B018 (their sign bits take a pass over every row: not per request)
         return self.postings.warm(terms(), WARM_MIN_DOCS, WARM_BUDGET, stop)
@@ -144,10 +145,12 @@ class Snapshot:
 
     def parse(self, text: str) -> Any:
         """Return the query tree of `text` (cached: Whoosh's parser takes ~1.5 ms, and
-        head queries repeat)."""
+        head queries repeat); a plain word's is built without the parser (word_tree)."""
         tree = self._parsed.get(text)
         if tree is None:
-            tree = parse(self.parser, text)
+            tree = word_tree(text, self.stemmer)
+            if tree is None:
+                tree = parse(self.parser, text)
             with self._state:
                 self._parsed[text] = tree
                 if len(self._parsed) > PARSED_CACHE:
