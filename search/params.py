@@ -102,6 +102,8 @@ def _bound_minute(day: date, end: bool) -> datetime:
 
 
 def _values(values: Sequence[str], param: str) -> tuple[str, ...]:
+    if not values:  # most filters of most requests
+        return ()
     # Bounds apply to what the client sent, before cleaning, as the OpenAPI document says.
     if len(values) > MAX_VALUES:
         raise BadQuery(f"at most {MAX_VALUES} values of {param} are allowed", param=param)
@@ -368,19 +370,23 @@ def parse_search(params: QueryString, strict: bool, now: datetime | None = None)
     (`group=story`), so its default body stays exactly DESIGN.md 5's."""
     if strict:
         check_names(params, SEARCH_PARAMS, REPEATABLE)
+    given: dict[str, list[str]] = {}  # one pass over the pairs, not one per name
+    for name, value in params.multi_items():
+        given.setdefault(name, []).append(value)
+    last = {name: values[-1] for name, values in given.items()}
     return search_request(
-        q=last_value(params, "q"),
-        filters={name: params.getlist(name) for name in REPEATABLE},
-        date_from=last_value(params, "from"),
-        date_to=last_value(params, "to"),
-        sort=last_value(params, "sort"),
-        page=last_value(params, "page"),
-        per_page=last_value(params, "per_page"),
-        group=last_value(params, "group"),
-        like=last_value(params, "like"),
-        match=last_value(params, "match"),
-        mode=last_value(params, "mode"),
-        recency=last_value(params, "recency"),
+        q=last.get("q"),
+        filters={name: given.get(name, ()) for name in REPEATABLE},
+        date_from=last.get("from"),
+        date_to=last.get("to"),
+        sort=last.get("sort"),
+        page=last.get("page"),
+        per_page=last.get("per_page"),
+        group=last.get("group"),
+        like=last.get("like"),
+        match=last.get("match"),
+        mode=last.get("mode"),
+        recency=last.get("recency"),
         group_by_default=not strict,
         now=now,
     )

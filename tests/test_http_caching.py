@@ -11,6 +11,9 @@ from typing import Any
 import httpx
 import pytest
 from api_contract import check_security_headers, without_timing
+from starlette.requests import Request
+
+from search.web.api import path_and_query
 
 
 @pytest.mark.parametrize(
@@ -33,6 +36,40 @@ def test_etag_revalidates_to_304(corpus_app: httpx.Client, path: str) -> None:
     assert other.status_code == 200
     assert without_timing(other.json()) == without_timing(first.json())
     assert other.headers["etag"] == etag
+
+
+# Paths (as ASGI gives them: percent-decoded) and raw query strings, plain and not:
+# every character request.url escapes, splits at, drops or strips.
+TARGETS = [
+    ("/api/search", b"q=ai&topic=AI"),
+    ("/api/search", b""),
+    ("/api/documents/0123456789abcdef", b""),
+    ("/api/search", "q=caf\u00e9 \u6771".encode()),
+    ("/api/search", b"q=a#b"),
+    ("/api/search", b"q=a\tb\rc\nd"),
+    ("/api/search", b"q=a%20"),
+    ("/api/search", b"q=a "),
+    ("/api/search", b"q=a\x00"),
+    ("/api/search/ ", b""),
+    ("/api/a?b#c\\d", b"q=1"),
+    ("/api/a\tb", b""),
+    ("//api/search", b"x=1"),
+    ("/caf\u00e9", b""),
+]
+
+
+@pytest.mark.parametrize(("path", "query"), TARGETS)
+def test_the_etag_namespath_and_query_as_the_url_does(path: str, query: bytes) -> None:
+    scope = {
+        "type": "http",
+        "scheme": "http",
+        "path": path,
+        "query_string": query,
+        "headers": [(b"host", b"testserver")],
+        "server": ("testserver", 80),
+    }
+    url = Request(scope).url
+    assert path_and_query(Request(scope)) == (url.path, url.query)
 
 
 def test_etag_differs_between_requests(corpus_app: httpx.Client) -> None:

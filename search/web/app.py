@@ -25,7 +25,7 @@ from search.backend import open_backend
 from search.config import Settings
 from search.errors import SearchError
 from search.query_log import QueryLog, default_folder
-from search.web import api, export, feed, pages
+from search.web import api, export, feed, pages, turns
 from search.web.answers import Answers
 from search.web.openapi import openapi_document
 
@@ -43,6 +43,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
 }
+# As ASGI sends them: lower-case names, bytes (made once, not per response).
+_SECURITY = [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
 
 
 def error_body(status: int, code: str, message: str, param: str | None = None) -> dict[str, object]:
@@ -108,9 +110,7 @@ class Guard:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                for name, value in SECURITY_HEADERS.items():
-                    if name.lower().encode() not in present:
-                        headers.append((name.lower().encode(), value.encode()))
+                headers += [pair for pair in _SECURITY if pair[0] not in present]
                 message["headers"] = headers
             await send(message)
 
@@ -171,6 +171,7 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
         app.state.backend = backend
         app.state.answers = Answers(enabled=settings.result_cache)
         app.state.search_slots = asyncio.Semaphore(settings.search_slots)  # web.turns
+        app.state.searchers = turns.searchers()
         app.state.notice = settings.notice  # web.pages shows it on every page
         app.state.query_log = _query_log(settings)
         try:
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
         finally:
             if app.state.query_log is not None:
                 app.state.query_log.close()
+            app.state.searchers.shutdown(wait=False, cancel_futures=True)
             backend.close()
 
     middleware = [Middleware(Guard)]
