@@ -164,7 +164,7 @@ def test_rare_words_matched_by_their_documents_answer_as_the_dense_way(
     # or the rare ones first and the common ones read at those documents only); with
     # that turned off every slot is evaluated over every document. Seeded queries of one
     # to three words, rare and common mixed, under each strategy, filtered or not: the
-    # same whole answers.
+    # same whole answers; relaxing beside a rare word adds it at its documents only.
     engine = LocalBackend.open(corpus_index.folder)
     rng = random.Random(21)
     with engine.snapshot() as snapshot:
@@ -192,8 +192,17 @@ def test_rare_words_matched_by_their_documents_answer_as_the_dense_way(
     taken: Counter[str] = Counter()
     for name in ("_by_few_slots", "_every_word_within"):
         monkeypatch.setattr(strategy, name, _counting(taken, name, getattr(strategy, name)))
+    summed = strategy._held_and_scores
+
+    def relaxing(snapshot: Any, slots: Any, parts: Any, info: Any) -> Any:
+        if any(part is not None for part in parts):  # rare words added at their documents
+            taken["relaxed beside a rare word"] += 1
+        return summed(snapshot, slots, parts, info)
+
+    monkeypatch.setattr(strategy, "_held_and_scores", relaxing)
     shortcut = answers()
     assert taken["_by_few_slots"] > 30 and taken["_every_word_within"] > 10, taken
+    assert taken["relaxed beside a rare word"] > 10, taken
     engine.close()
     monkeypatch.setattr(Evaluator, "sparse", lambda self, q, info: None)
     engine = LocalBackend.open(corpus_index.folder)

@@ -16,6 +16,7 @@ Text with explicit syntax keeps its strict meaning and never relaxes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -58,32 +59,52 @@ def _by_slots(snapshot: Snapshot, planned: Plan, strategy: str, info: Evaluation
     parts = [evaluator.sparse(slot, info) for slot in planned.slots]
     if all(part is not None for part in parts):  # every word is rare: no dense pass
         return _by_few_slots(snapshot, planned, strategy, [p for p in parts if p], said)
+    too_few = False  # known: fewer than RELAX_BELOW documents hold every word
     if strategy != "any" and words > 1 and any(part is not None for part in parts):
         within = _every_word_within(snapshot, planned, parts, info)
         if strategy == "all" or within.docs is None or len(within.docs) >= RELAX_BELOW:
             matching = Matching(strategy, words, words, planned.synonyms, planned.dropped)
             return TextMatch(within, matching, said)
-    if strategy != "any":
+        too_few = True  # the AND below would find these same documents: relax at once
+    if strategy != "any" and not too_few:
         # The common case costs what an AND costs: every word required, and (for most)
         # enough documents hold them all that nothing relaxes.
         strict = evaluator.evaluate(planned.slots[0] if words == 1 else wq.And(planned.slots), info)
         if strategy == "all" or words == 1 or _enough(strict.mask):
             matching = Matching(strategy, words, words, planned.synonyms, planned.dropped)
             return TextMatch(strict, matching, said)
-    size = snapshot.columns.size
-    held = np.zeros(size, np.int16)
-    scores = np.zeros(size, np.float32)
-    for slot in planned.slots:  # summed in slot order, as an AND of them would
-        info.check()
-        found = evaluator.evaluate(slot, info)
-        held += found.mask
-        scores += found.scores
+    held, scores = _held_and_scores(snapshot, planned.slots, parts, info)
     required = 1 if strategy == "any" else _relaxed(held, words)
     mask = held >= required
     scores[~mask] = 0
     tiers = (held == words).astype(np.int8) if required < words else None
     matching = Matching(strategy, words, required, planned.synonyms, planned.dropped)
     return TextMatch(Match(mask, scores, tiers), matching, said)
+
+
+def _held_and_scores(
+    snapshot: Snapshot,
+    slots: list[Any],
+    parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None],
+    info: Evaluation,
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.float32]]:
+    """Return how many slots each live document holds, and the slots' scores summed in
+    slot order (as an AND of them would); `parts`: the live documents and scores of the
+    slots kept as documents (None: evaluate the slot over every document)."""
+    size = snapshot.columns.size
+    held = np.zeros(size, np.int16)
+    scores = np.zeros(size, np.float32)
+    for slot, part in zip(slots, parts, strict=True):
+        info.check()
+        if part is not None:  # a rare word: added at its live documents only (what
+            docs, found = part  # the dense sum adds at dead ones is zeroed: they hold none)
+            held[docs] += 1
+            scores[docs] += found
+            continue
+        match = snapshot.evaluator.evaluate(slot, info)
+        held += match.mask
+        scores += match.scores
+    return held, scores
 
 
 def _by_few_slots(
