@@ -29,6 +29,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from search.request import SearchRequest
 from search.results import Filters, SearchResult
 
@@ -137,7 +139,9 @@ class QueryLog:
             lines = []
             while self._pending:
                 entry = self._pending.popleft()
-                lines.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
+                # The line json.dumps(ensure_ascii=False, separators=(",", ":")) writes, in
+                # a tenth of the time (this thread holds the GIL the searches need).
+                lines.append(orjson.dumps(entry).decode() + "\n")
             if lines:
                 self._write(lines)
             return len(lines)

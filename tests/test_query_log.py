@@ -285,3 +285,25 @@ def test_stats_queries_runs_as_a_command(tmp_path: Path) -> None:
         check=True,
     )
     assert json.loads(done.stdout)["top"][0]["query"] == "Robots"
+
+
+def test_a_line_is_what_the_standard_encoder_writes(tmp_path: Path) -> None:
+    entry = {
+        "source": "api",
+        "q": 'café 東京 😀 "quoted" back\\slash \x00\x01\x1f\x7f \t\n \u2028\u2029',
+        "filters": {"topic": ("AI", "Trade")},
+        "from": "now-7d",
+        "to": None,
+        "page": 3,
+        "took_ms": 0.001,
+        "total": 125_691,
+        "cached": False,
+        **{f"took_{n}": round(value, 3) for n, value in enumerate([12.3456, 1e-3, 99999.5])},
+    }
+    log = QueryLog(tmp_path, flush_seconds=3600).start()
+    log.record(entry)
+    log.close()
+    line = (tmp_path / CURRENT).read_text(encoding="utf-8")
+    written = json.loads(line)
+    stamp = {"ts": written["ts"]}
+    assert line == json.dumps({**stamp, **entry}, ensure_ascii=False, separators=(",", ":")) + "\n"

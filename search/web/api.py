@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from typing import Any
@@ -23,6 +24,7 @@ from search.params import (
 from search.query_log import QueryLog, log_entry
 from search.request import SearchRequest
 from search.web.answers import Answer, Answers
+from search.web.heap import Heap
 from search.web.turns import in_turn
 
 
@@ -121,6 +123,9 @@ async def search(
     if answer is None:
         result = await in_turn(request, lambda: backend.search(search_request))
         answer = answers.put(search_request, result)
+        heap: Heap | None = request.app.state.heap
+        if heap is not None and result.generation != heap.settled_for:  # a new one served
+            asyncio.get_running_loop().call_soon(heap.settle, result.generation)
     query_log: QueryLog | None = getattr(request.app.state, "query_log", None)
     if query_log is not None and source is not None:
         took = (time.perf_counter() - started) * 1000

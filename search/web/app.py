@@ -27,6 +27,7 @@ from search.errors import SearchError
 from search.query_log import QueryLog, default_folder
 from search.web import api, export, feed, pages, turns
 from search.web.answers import Answers
+from search.web.heap import Heap
 from search.web.openapi import openapi_document
 
 LOG = logging.getLogger("search.web")
@@ -165,9 +166,12 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         backend = open_backend(settings)
-        if watch:
+        app.state.heap = None
+        if watch:  # a server: tests' apps leave the process's collector alone
             backend.warm()  # before the first request, so no request queues behind it
             backend.watch()
+            app.state.heap = Heap()
+            app.state.heap.settle(backend.generation())
         app.state.backend = backend
         app.state.answers = Answers(enabled=settings.result_cache)
         app.state.search_slots = asyncio.Semaphore(settings.search_slots)  # web.turns
@@ -181,6 +185,8 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
                 app.state.query_log.close()
             app.state.searchers.shutdown(wait=False, cancel_futures=True)
             backend.close()
+            if app.state.heap is not None:
+                app.state.heap.release()
 
     middleware = [Middleware(Guard)]
     if settings.cors_origins:  # off unless configured: the API is same-origin by default
