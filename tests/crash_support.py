@@ -160,7 +160,8 @@ def snapshot(index_dir: Path, probe_id: str) -> Snapshot:
     try:
         with ix.searcher() as searcher:
             ai_ids = sorted(hit["id"] for hit in searcher.search(Term("topic", "ai"), limit=None))
-            probe = searcher.document(id=probe_id)
+            # ids are stored, not indexed (schema version 4): found among the stored fields
+            probe = next((f for f in searcher.all_stored_fields() if f["id"] == probe_id), None)
             documents = searcher.doc_count()
     finally:
         ix.close()

@@ -38,6 +38,22 @@ def ids_by_number(folder: Path) -> list[str]:
         ix.close()
 
 
+def looked_up(generation: Path, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+    """Return {id: the stored fields of the document Snapshot.number_of finds for it
+    (None: none)}: the lookup of document pages and related coverage."""
+    from search.local.searching.snapshot import Snapshot
+
+    snapshot = Snapshot(generation)
+    try:
+        found = {doc_id: snapshot.number_of(doc_id) for doc_id in ids}
+        return {
+            doc_id: None if number is None else snapshot.stored(number)
+            for doc_id, number in found.items()
+        }
+    finally:
+        snapshot.retire()
+
+
 def search_ids(generation: Path, text: str, limit: int | None = 20) -> list[str]:
     """Return the ids of the top hits for a query over title and excerpt, in rank order."""
     ix = whoosh_index.open_dir(str(generation))

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from indexer_support import WriteSeed, current, search_ids, stored_documents
+from indexer_support import WriteSeed, current, looked_up, search_ids, stored_documents
 
 from benchmarks.generator import write_corpus
 from search.errors import BuildError
@@ -211,6 +211,9 @@ def test_incremental_build(
     assert report.warnings == full.warnings
     assert report.duplicates_merged == full.duplicates_merged
     assert len(docs) == len(base_docs) + added - deleted
+    # every live document is found by its id (a changed one: its new version), a deleted one not
+    gone = sorted(set(base_docs) - set(docs))
+    assert looked_up(current(index_dir), [*docs, *gone]) == {**docs, **dict.fromkeys(gone)}
 
     # the previous generation, which shares files with the new one, still serves as it was
     assert stored_documents(index_dir / base.generation) == base_docs

@@ -116,7 +116,7 @@ def test_int_size_is_the_four_byte_count_of_fastpositions() -> None:
 def test_reads_blocks_only_for_block_matchers(segment: Any) -> None:
     assert compat.reads_blocks(segment.postings("title", "alpha"))
     assert compat.reads_blocks(segment.postings("title", "omega"))  # one posting: one block
-    assert compat.reads_blocks(segment.postings("id", "doc-3"))  # ID fields: blocks too
+    assert compat.reads_blocks(segment.postings("kind", "article"))  # ID fields: blocks too
     # Other matchers are read through the public interface.
     assert not compat.reads_blocks(ListMatcher([1, 2, 3]))
     assert not compat.reads_blocks(NullMatcher())

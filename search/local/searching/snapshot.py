@@ -23,6 +23,7 @@ from search.local.searching.plain_text import Plan, plan
 from search.local.searching.postings import CACHE_POSTINGS, PostingCache
 from search.local.searching.query_parser import build_parser, parse, word_tree
 from search.local.store.columns import Columns
+from search.local.store.document_ids import DocumentIds
 from search.local.store.generations import read_meta
 from search.local.store.schema import (
     PORTER,
@@ -129,6 +130,7 @@ class Snapshot:
                 column.sets  # noqa: B018
                 column.starts  # noqa: B018 (few matches count their values through it)
         self.stories  # noqa: B018 (the page groups by story: load them before it asks)
+        self.document_ids  # noqa: B018 (document pages and related coverage look ids up)
         self.vectors  # noqa: B018 (their sign bits take a pass over every row: not per request)
         return self.postings.warm(terms(), WARM_MIN_DOCS, WARM_BUDGET, stop)
 
@@ -187,9 +189,18 @@ class Snapshot:
         with self.postings.lock:  # a Whoosh reader is not thread-safe
             return any((field, term) in self.reader for field in TEXT_FIELDS)
 
+    @functools.cached_property
+    def document_ids(self) -> DocumentIds | None:
+        """Return the live documents by id (None: a generation from before schema 4,
+        which indexes ids as terms instead)."""
+        ids = self.columns.ids
+        return None if ids is None else DocumentIds(ids, self.columns.alive)
+
     def number_of(self, doc_id: str) -> int | None:
         """Return the live document number with public id `doc_id`, or None."""
-        with self.postings.lock:
+        if self.document_ids is not None:
+            return self.document_ids.number_of(doc_id)
+        with self.postings.lock:  # an older generation: its `id` postings
             for segment, offset in self.reader.leaf_readers():
                 if ("id", doc_id) not in segment:
                     continue

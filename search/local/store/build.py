@@ -40,8 +40,9 @@ from search.model import Article, IndexReport, ParsedFile, SkippedFile
 from search.synonyms import SYNONYMS, Synonyms
 
 # Bump when schema.build_schema() or its terms change: --incremental then builds in full.
-# 3: Snowball English stems (meta "stemmer"); 2 and before: whoosh3's Porter.
-SCHEMA_VERSION = 3
+# 4: ids stored, not indexed, and kept in the columns (document_ids); 3: Snowball English
+# stems (meta "stemmer"); 2 and before: whoosh3's Porter.
+SCHEMA_VERSION = 4
 # Files each build writes itself: an incremental build must not hard-link them from the
 # previous generation (writing a linked file would change that generation under it).
 _OWN_FILES = frozenset(

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from search.facets import KEYWORD_FACETS, Facet
+from search.local.store.document_ids import IDS, id_values
 from search.model import Article
 
 ARRAYS = "columns.npz"
@@ -42,14 +43,18 @@ class Row:
     keywords: dict[str, tuple[str, ...]]  # facet name -> values (search.facets)
     published: datetime | None
     deleted: bool = False
+    id: str | None = None  # the public id (document_ids)
 
 
 def article_row(document: Article | Mapping[str, Any] | None) -> Row:
     """Return the Row of an Article or of a document's stored fields (None: deleted)."""
     if document is None:
         return Row({}, None, deleted=True)
-    published = document.get("published") if isinstance(document, Mapping) else document.published
-    return Row({f.name: f.values(document) for f in KEYWORD_FACETS}, published)
+    if isinstance(document, Mapping):
+        published, doc_id = document.get("published"), document.get("id")
+    else:
+        published, doc_id = document.published, document.id
+    return Row({f.name: f.values(document) for f in KEYWORD_FACETS}, published, id=doc_id)
 
 
 def _display_names(counter: dict[str, Counter[str]]) -> tuple[list[str], dict[str, int]]:
@@ -64,7 +69,8 @@ def write_columns(folder: Path, rows: Iterable[Row]) -> None:
 
     Per keyword facet NAME: a single-valued one is array NAME (value id per document,
     -1 for none); a multi-valued one is the pairs NAME_doc, NAME_id. Display names
-    go to columns.json under NAME."""
+    go to columns.json under NAME. The documents' ids are array "ids" (document_ids),
+    when every live row has one."""
     rows = list(rows)
     count = len(rows)
     published = np.full(count, NO_DATE, dtype=np.int64)
@@ -74,6 +80,8 @@ def write_columns(folder: Path, rows: Iterable[Row]) -> None:
         if row.published is not None:
             published[number] = int((row.published - EPOCH).total_seconds() // 60)
     arrays: dict[str, npt.NDArray[Any]] = {"published": published, "alive": alive}
+    if all(row.id is not None for row in rows if not row.deleted):
+        arrays[IDS] = id_values(None if row.deleted else row.id for row in rows)
     names: dict[str, list[str]] = {}
     for facet in KEYWORD_FACETS:
         spellings: dict[str, Counter[str]] = {}
@@ -362,6 +370,7 @@ class Columns:
     keywords: dict[str, KeywordColumn]  # by facet name, in registry order
     published: IntArray
     alive: BoolArray
+    ids: npt.NDArray[np.uint64] | None = None  # None: an older generation (document_ids)
     month: npt.NDArray[np.int32] = field(init=False)
     # Days since 1970-01-01 and months since 1970-01 for the timeline: NO_DATE (below every
     # period) for an undated document, NEVER (above every day) in day_or_max.
@@ -413,7 +422,12 @@ class Columns:
             arrays = {name: saved[name] for name in saved.files}
         size = int(arrays["alive"].shape[0])
         keywords = {f.name: _keyword_column(f, names, arrays, size) for f in KEYWORD_FACETS}
-        return cls(keywords=keywords, published=arrays["published"], alive=arrays["alive"])
+        return cls(
+            keywords=keywords,
+            published=arrays["published"],
+            alive=arrays["alive"],
+            ids=arrays.get(IDS),
+        )
 
     @property
     def size(self) -> int:

@@ -216,9 +216,7 @@ class Inverter:
             cache = self._cached[name]
             found = cache.get(value)
             if found is None:
-                found = self._keyword_terms(name, value)
-                if name != "id":  # ids are unique: caching them would only cost memory
-                    cache[value] = found
+                found = cache[value] = self._keyword_terms(name, value)
             keyword_field.add(doc, *found)
 
     def _keyword_terms(self, name: str, value: Any) -> tuple[list[int], list[int]]:
@@ -227,10 +225,7 @@ class Inverter:
         field = self._keyword[name].field
         if not isinstance(field.format, formats.Existence | formats.Frequency):
             raise TypeError(f"no fast indexing for {type(field.format).__name__} fields")
-        if name == "id" and isinstance(field, fields.ID) and isinstance(value, str):
-            terms = [(value, 1)]  # an ID field indexes its value whole (and ids are many)
-        else:
-            terms = [(term.decode("utf-8"), count) for term, count, _, _ in field.index(value)]
+        terms = [(term.decode("utf-8"), count) for term, count, _, _ in field.index(value)]
         ids = self._keyword_ids[name]
         vocabulary = self._keyword[name].vocabulary
         numbers, frequencies = [], []

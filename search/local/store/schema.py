@@ -205,7 +205,9 @@ def _text_field(stored: bool) -> fields.TEXT:
 def build_schema() -> fields.Schema:
     """Return the schema of every index generation."""
     return fields.Schema(
-        id=fields.ID(stored=True, unique=True),
+        # Stored, not indexed: the columns find documents by id (local.store.document_ids);
+        # generations of schema version 3 and before index it as a unique ID term.
+        id=fields.STORED(),
         kind=fields.ID(stored=True),
         title=_text_field(stored=True),
         excerpt=_text_field(stored=True),

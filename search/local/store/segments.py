@@ -7,7 +7,8 @@ finished segments into the generation and writes one table of contents naming th
 all. Whoosh's own `procs=` writer would pickle every document to its children, and
 its children outlive a killed parent; forked children inherit the documents for free
 and exit when their parent is gone. Updates (incremental builds) go through Whoosh's
-writer, which adds a segment and records deletions.
+writer, which adds a segment and records deletions; the documents to delete are found
+by id in the current generation's columns (document_ids), as ids are not indexed.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 
 from search.ingest.forking import fork_map, parent_alive
+from search.local.store.columns import ARRAYS
+from search.local.store.document_ids import IDS, DocumentIds, id_values
 from search.local.store.schema import article_fields, build_schema
 from search.local.store.segment_files import INDEX_NAME, write_segment
 from search.local.store.vocabulary import count_words
@@ -158,10 +162,14 @@ def update(
     ix = whoosh_index.open_dir(str(folder))
     writer = ix.writer(limitmb=WRITER_MEMORY_MB)
     try:
-        for doc_id in deleted:
-            writer.delete_by_term("id", doc_id)
+        ids = _document_ids(current, writer)
+        # A changed document replaces its old version: both are deleted, then added
+        for doc_id in [*deleted, *(document.id for document in changed)]:
+            number = ids.number_of(doc_id)
+            if number is not None:
+                writer.delete_document(number)
         for document in changed:
-            writer.update_document(**article_fields(document))
+            writer.add_document(**article_fields(document))
         checkpoint("indexed")
         writer.commit()
     except BaseException:
@@ -169,6 +177,24 @@ def update(
         raise
     finally:
         ix.close()
+
+
+def _document_ids(folder: Path, writer: Any) -> DocumentIds:
+    """Return the live documents of the generation in `folder` by id, numbered as
+    `writer` (on a copy of it) numbers them: from the ids in its columns, which follow
+    Whoosh's numbering, or for a folder without them (the Whoosh files alone, or an
+    older schema's) from the stored fields, which is slower."""
+    try:
+        with np.load(folder / ARRAYS) as saved:
+            if IDS in saved.files:
+                return DocumentIds(saved[IDS], saved["alive"])
+    except FileNotFoundError:
+        pass
+    with writer.reader() as reader:
+        numbers = range(reader.doc_count_all())
+        alive = np.array([not reader.is_deleted(n) for n in numbers], dtype=np.bool_)
+        ids = id_values(reader.stored_fields(n)["id"] if alive[n] else None for n in numbers)
+    return DocumentIds(ids, alive)
 
 
 def _quiet(progress: bool | None) -> bool | None:

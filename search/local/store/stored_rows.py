@@ -4,7 +4,8 @@ Whoosh keeps each document's stored fields as a pickled dict, compressed on its 
 every document pays again for the field names and for pickle's spelling of a datetime.
 Here the pickle is `row((values...))` instead: the values in the fixed order of FIELDS
 (None for a field the document does not store), the date as microseconds since 1970,
-and the URL left out when it repeats the key. Loading it, through any pickle loader
+the URL left out when it repeats the key, and the id left out when it is the one
+derived from the key (identity.doc_id, as every Article's is). Loading it, through any pickle loader
 (Whoosh's own reader included), calls `row` and gives back exactly the dict Whoosh's
 writer would have stored. A dict this cannot express (a field outside FIELDS, a date
 with a time zone) is pickled as the plain dict.
@@ -18,6 +19,8 @@ from __future__ import annotations
 import pickle
 from datetime import datetime, timedelta
 from typing import Any
+
+from search.identity import doc_id
 
 FIELDS = (
     "id",
@@ -39,6 +42,7 @@ FIELDS = (
     "related",
 )
 _AS_LISTS = ("topics", "related")
+_ID = FIELDS.index("id")
 _PUBLISHED = FIELDS.index("published")
 _URL = FIELDS.index("url")
 _KEY = FIELDS.index("key")
@@ -51,6 +55,8 @@ PROTOCOL = 5
 def row(values: tuple[Any, ...]) -> dict[str, Any]:
     """Return the stored fields a row holds (what `row_pickle` was given)."""
     values_list = list(values)
+    if values_list[_ID] is None and values_list[_KEY] is not None:  # row_pickle left it out
+        values_list[_ID] = doc_id(values_list[_KEY])
     published = values_list[_PUBLISHED]
     if isinstance(published, int):
         values_list[_PUBLISHED] = EPOCH + timedelta(microseconds=published)
@@ -86,6 +92,11 @@ def row_pickle(fields: dict[str, Any]) -> bytes:
             compact = False
     elif published is not None:
         compact = False
+    key = values[_KEY]
+    if isinstance(key, str) and values[_ID] == doc_id(key):
+        values[_ID] = None
+    elif values[_ID] is None and key is not None:
+        compact = False  # row() would give it the derived id
     if values[_URL] is not None and values[_URL] == values[_KEY]:
         values[_URL] = _SAME_AS_KEY
     elif isinstance(values[_URL], int):
