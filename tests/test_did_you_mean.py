@@ -53,7 +53,9 @@ def test_only_the_misspelt_word_of_a_query_is_corrected(corpus_engine: LocalBack
     with corpus_engine.snapshot() as snapshot:
         text = "GPT-3 orwelian GPT chatgtp"
         corrected = snapshot.vocabulary.correct_text(text, plain_words(text), snapshot.holds)
+        kept = [snapshot.corrected(text), snapshot.corrected(text)]  # made, then kept
     assert corrected == "GPT-3 orwellian GPT chatgpt"
+    assert kept == [corrected, corrected]
 
 
 def test_corrections_are_fast(corpus_engine: LocalBackend) -> None:

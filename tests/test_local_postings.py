@@ -174,3 +174,23 @@ def test_field_lengths_by_hand(tiny: Any) -> None:
     assert field_lengths(tiny, "title", size).tolist() == [3, 3, 3, 2, 4]
     # Only airports and market have a body ("at", "the" are stop words).
     assert field_lengths(tiny, "body", size).tolist() == [3, 0, 3, 0, 0]
+
+
+@pytest.mark.parametrize("index", ["tiny", "notes"])
+def test_without_deletions_the_postings_count_the_documents(
+    index: str, request: pytest.FixtureRequest
+) -> None:
+    """A generation without deleted documents takes each term's document frequency from
+    its postings (no second look-up): the same scores, to the bit, as asking Whoosh."""
+    reader = request.getfixturevalue(index)
+    shortcut, long_way = cache_of(reader), cache_of(reader)
+    assert shortcut._whole
+    long_way._whole = False  # as with deletions: reader.doc_frequency
+    for field, term in text_terms(reader, TEXT_FIELDS):
+        docs, scores = shortcut.get(field, term)
+        assert len(docs) == reader.doc_frequency(field, term), (field, term)
+        assert scores.tobytes() == long_way.get(field, term)[1].tobytes(), (field, term)
+
+
+def test_with_deletions_whoosh_counts_the_documents(two: Any) -> None:
+    assert not cache_of(two)._whole  # its deleted robots still count in Whoosh's figures

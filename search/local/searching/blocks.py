@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from whoosh.reading import TermNotFound
 
 from search.local.whoosh_compat import raw_blocks, reads_blocks
 
@@ -75,6 +76,9 @@ def read_term(reader: Any, field: str, term: str, want_values: bool) -> list[tup
     segment's first document number."""
     found: list[tuple[Postings, int]] = []
     for segment, offset in reader.leaf_readers():
-        if (field, term) in segment:
-            found.append((Postings(segment.postings(field, term), want_values), offset))
+        try:  # one look-up of the term, not a test of it first and a second to read it
+            matcher = segment.postings(field, term)
+        except TermNotFound:
+            continue
+        found.append((Postings(matcher, want_values), offset))
     return found

@@ -49,6 +49,7 @@ class PostingCache:
             self.lengths[name] = field_lengths(reader, name, size)
             self.average[name] = (reader.field_length(name) / live) or 1.0
         self.documents = live
+        self._whole = not reader.has_deletions()  # no segment has deleted documents
         self._cache: OrderedDict[tuple[str, str, str], tuple[Any, ...]] = OrderedDict()
         self._cached = 0
         self.closed = False  # set (under the lock) when the reader is closed
@@ -115,7 +116,8 @@ class PostingCache:
             if parts:
                 docs = np.concatenate([p.ids + offset for p, offset in parts]).astype(np.int32)
                 weights = np.concatenate([p.weights for p, _ in parts])
-            frequency = int(self.reader.doc_frequency(field, term))
+            # Without deletions every document counted holds a posting: no second look-up.
+            frequency = len(docs) if self._whole else int(self.reader.doc_frequency(field, term))
             bm25 = (docs, self._bm25(field, frequency, docs, weights))
             self._remember(bm25_key, bm25, len(docs))
         if with_positions and positions is None:

@@ -21,7 +21,6 @@ from search.local.searching.grouping import page_leaders, story_group
 from search.local.searching.hits import make_hit, page_hit
 from search.local.searching.matching import Evaluation, Match
 from search.local.searching.more_like_this import like_query
-from search.local.searching.query_parser import plain_words
 from search.local.searching.ranking import ranked
 from search.local.searching.semantic import (
     FUSION_DEPTH,
@@ -257,7 +256,7 @@ def _did_you_mean(
     Words the index holds (in any field) and words glued to digits or hyphens (GPT-3)
     are never corrected: Vocabulary.correct_text."""
     text = request.q
-    corrected = snapshot.vocabulary.correct_text(text, plain_words(text), snapshot.holds)
+    corrected = snapshot.corrected(text)
     if corrected == text:
         return None
     match = _match(snapshot, corrected, Evaluation())

@@ -21,7 +21,7 @@ from whoosh.searching import Searcher
 from search.local.searching.matching import Evaluator
 from search.local.searching.plain_text import Plan, plan
 from search.local.searching.postings import CACHE_POSTINGS, PostingCache
-from search.local.searching.query_parser import build_parser, parse, word_tree
+from search.local.searching.query_parser import build_parser, parse, plain_words, word_tree
 from search.local.store.columns import Columns
 from search.local.store.document_ids import DocumentIds
 from search.local.store.generations import read_meta
@@ -70,6 +70,7 @@ class Snapshot:
         self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._parsed: OrderedDict[str, Any] = OrderedDict()
         self._plans: OrderedDict[str, Plan | None] = OrderedDict()
+        self._corrected: OrderedDict[str, str] = OrderedDict()
         self.hits: OrderedDict[tuple[int, float, frozenset[str]], Hit] = OrderedDict()  # page_hit
         self._users = 0
         self._retired = False
@@ -169,6 +170,19 @@ class Snapshot:
             self._plans[text] = found
             if len(self._plans) > PARSED_CACHE:
                 self._plans.popitem(last=False)
+        return found
+
+    def corrected(self, text: str) -> str:
+        """Return `text` with its misspelt words corrected (Vocabulary.correct_text; the
+        words the index holds left alone), cached like plans: a query finding few
+        results asks again each time it is searched, and the answer is the generation's."""
+        found = self._corrected.get(text)
+        if found is None:
+            found = self.vocabulary.correct_text(text, plain_words(text), self.holds)
+            with self._state:
+                self._corrected[text] = found
+                if len(self._corrected) > PARSED_CACHE:
+                    self._corrected.popitem(last=False)
         return found
 
     def stored(self, number: int) -> dict[str, Any]:

@@ -122,7 +122,10 @@ def _by_few_slots(
     scores = np.zeros(size, np.float32)
     for docs, found in parts:  # summed in slot order, as an AND of them would
         scores[docs] += found
-    union, held = np.unique(np.concatenate([docs for docs, _ in parts]), return_counts=True)
+    if words == 1:  # one word's live documents are sorted and distinct already
+        union, held = parts[0][0], np.ones(len(parts[0][0]), np.int64)
+    else:
+        union, held = np.unique(np.concatenate([docs for docs, _ in parts]), return_counts=True)
     required = 1
     if strategy != "any":
         strict = int(np.count_nonzero(held == words))
