@@ -273,6 +273,26 @@ def test_document_lookup(engine: LocalBackend) -> None:
         engine.document("0000000000000000")
 
 
+@pytest.mark.parametrize("field", ["id", "kind", "topic_key", "provider_key", "url", "key"])
+def test_internal_fields_are_plain_words(engine: LocalBackend, field: str) -> None:
+    # Only the text fields a reader may name are fields; `kind:article` or `id:...` are
+    # words, so an OR with them still finds the other side (it found nothing, or raised
+    # KeyError for `id:`, while the internal fields were open to queries)
+    robots = engine.search(SearchRequest(q="robots", per_page=50))
+    either = engine.search(SearchRequest(q=f"{field}:zzqx OR robots", per_page=50))
+    assert [h.id for h in either.hits] == [h.id for h in robots.hits]
+    assert robots.total > 0
+    with engine.snapshot() as snapshot:
+        tree = snapshot.parser.parse(f"{field}:article")
+    assert {name for name, _ in tree.iter_all_terms()} == {
+        "title",
+        "excerpt",
+        "body",
+        "topic",
+        "provider",
+    }
+
+
 def test_hostile_queries_never_raise_unexpectedly(engine: LocalBackend) -> None:
     for q in [
         '"unbalanced',

@@ -9,6 +9,7 @@ from typing import Any
 from whoosh import qparser
 from whoosh import query as wq
 from whoosh.analysis import STOP_WORDS
+from whoosh.fields import Schema
 
 from search.errors import BadQuery
 from search.local.store.schema import FIELD_WEIGHTS, TEXT_FIELDS
@@ -20,8 +21,14 @@ _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 
 
 def build_parser(schema: Any) -> Any:
-    """Return the query parser: words AND-ed over the text fields, title weighted highest."""
-    parser = qparser.MultifieldParser(list(TEXT_FIELDS), schema, fieldboosts=FIELD_WEIGHTS)
+    """Return the query parser: words AND-ed over the text fields, title weighted highest.
+
+    The parser sees only the text fields a reader may name (`title:`, `excerpt:`, `body:`,
+    `topic:`, `provider:` and their aliases): `kind:article`, `id:...` or `url:...` are
+    read as plain words, as any unknown field is, never as the index's internal fields
+    (whose terms are not what a reader means, or not indexed at all)."""
+    readable = Schema(**{name: schema[name] for name in TEXT_FIELDS if name in schema})
+    parser = qparser.MultifieldParser(list(TEXT_FIELDS), readable, fieldboosts=FIELD_WEIGHTS)
     parser.add_plugin(qparser.FuzzyTermPlugin())
     parser.add_plugin(
         qparser.FieldAliasPlugin({"topic": ["topics"], "provider": ["providers", "source"]})
