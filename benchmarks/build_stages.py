@@ -72,7 +72,10 @@ def stages(seeds: Path, out: Path) -> dict[str, Any]:
         lambda: writers.write_all(out, documents, progress=False, checkpoint=lambda _: None),
     )
     stage("records.jsonl", lambda: write_records(out / "records.jsonl", records))
-    stage("columns, stories, texts", lambda: _write_columns(out, documents, from_index=False))
+    stage(
+        "columns, stories, texts",
+        lambda: _write_columns(out, documents, from_index=False, embeddings=False),
+    )
     stage("words.json", lambda: write_words(out, words))
     stage("checksums", lambda: write_checksums(out))
     return {"documents": len(documents), "load_1min": os.getloadavg()[0], "stages": timings}

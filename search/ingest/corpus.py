@@ -23,7 +23,7 @@ from search.model import KIND_ARTICLE, Article, ParsedFile, SkippedFile
 SEED_SUFFIXES = (".md", ".markdown", ".txt")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeedFile:
     """A candidate seed file: where it is, and what tells a changed file from the same one."""
 

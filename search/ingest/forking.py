@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import pickle
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 _PR_SET_PDEATHSIG = 1  # prctl option, from <linux/prctl.h>
 Part = TypeVar("Part")
@@ -40,6 +41,23 @@ def fork_map(
 
     Raises ChildFailed if any child fails; every child is waited for either way (if
     `meanwhile` raises, the children are killed first, then its exception propagates)."""
+    # Frozen objects are left out of garbage collections: the children's collections
+    # then write nothing into the pages they share with this process (nor do ours
+    # meanwhile), which would copy them
+    frozen_already = gc.get_freeze_count() > 0  # a fork_map within another's `meanwhile`
+    gc.freeze()
+    try:
+        return _map(function, parts, meanwhile)
+    finally:
+        if not frozen_already:
+            gc.unfreeze()
+
+
+def _map(
+    function: Callable[[Part], Result],
+    parts: Sequence[Part],
+    meanwhile: Callable[[], None] | None,
+) -> list[Result]:
     children: list[tuple[int, int]] = []
     for part in parts:
         read_end, write_end = os.pipe()
@@ -63,12 +81,12 @@ def fork_map(
     failures: list[str] = []
     for pid, read_end in children:
         with os.fdopen(read_end, "rb") as pipe:
-            payload = pipe.read()
+            outcome = _receive(pipe)
         _, status = os.waitpid(pid, 0)
-        if status != 0 or not payload:
+        if status != 0 or outcome is None:
             failures.append(f"worker process {pid} {_describe(status)}")
             continue
-        ok, value = pickle.loads(payload)  # noqa: S301 (our own child's result)
+        ok, value = outcome
         if ok:
             results.append(value)
         else:
@@ -76,6 +94,18 @@ def fork_map(
     if failures:
         raise ChildFailed("; ".join(failures))
     return results
+
+
+def _receive(pipe: BinaryIO) -> tuple[bool, Any] | None:
+    """Return a child's (ok, value), unpickled as it arrives (the whole payload is never
+    held as bytes besides the objects); None if the child sent nothing whole."""
+    try:
+        outcome: tuple[bool, Any] = pickle.load(pipe)  # noqa: S301 (our own child's result)
+    except Exception:  # a child that died mid-write: a truncated pickle
+        while pipe.read(1 << 16):  # let it finish writing, so waiting for it cannot hang
+            pass
+        return None
+    return outcome
 
 
 def _kill_and_reap(children: Sequence[tuple[int, int]]) -> None:

@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -181,23 +181,44 @@ def _record(
             break
         warnings.append(f"{where}{name} is not an http(s) URL; dropped")
     provider_name, provider_domain = _provider(data.get("provider"), where, warnings)
+    key = canonical_url(url) if url else path_key(relative)
     return Article(
-        key=canonical_url(url) if url else path_key(relative),
+        key=url if key == url else key,  # one string, not two equal ones
         kind=kind,
         title=title,
         source=relative,
         excerpt=text("excerpt", MAX_EXCERPT_CHARS) or "",
         body=_clean(body, keep_lines=True),
         topics=_topics(data.get("topics"), where, warnings),
-        provider_name=provider_name,
-        provider_domain=provider_domain,
+        provider_name=_shared(provider_name),
+        provider_domain=_shared(provider_domain),
         published=_published(data.get("publishedDateTime"), where, warnings),
         url=url,
         image=_image(data.get("images"), where, warnings),
-        category=text("category"),
-        type=text("type"),
+        category=_shared(text("category")),
+        type=_shared(text("type")),
         quality=_quality(data.get("quality"), where, warnings),
     )
+
+
+# One copy of each value many records repeat (providers, topics, categories): a build
+# holds every record, and pickling between build processes keeps the sharing. Bounded,
+# so a corpus of unique values costs no more than without it.
+_SHARED: dict[Any, Any] = {}
+_SHARED_LIMIT = 100_000
+Shared = TypeVar("Shared")
+
+
+def _shared(value: Shared) -> Shared:
+    """Return the kept copy of `value` (keeping this one if there is none yet)."""
+    if value is None:
+        return value
+    found = _SHARED.get(value)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    if len(_SHARED) < _SHARED_LIMIT:
+        _SHARED[value] = value
+    return value
 
 
 _UNUSABLE: Any = object()
@@ -248,8 +269,8 @@ def _topics(value: Any, where: str, warnings: list[str]) -> tuple[str, ...]:
         if name is _UNUSABLE:
             warnings.append(f"{where}topics has a {type(item).__name__} item; dropped")
         elif name:
-            seen.setdefault(name.casefold(), name[:200])
-    return tuple(seen.values())
+            seen.setdefault(name.casefold(), _shared(name[:200]))
+    return _shared(tuple(seen.values()))
 
 
 def _provider(value: Any, where: str, warnings: list[str]) -> tuple[str | None, str | None]:

@@ -8,10 +8,11 @@ every step succeeded, so the previous generation keeps serving through any failu
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,11 @@ from whoosh import index as whoosh_index
 from search.errors import BuildError, SearchError
 from search.identity import doc_id
 from search.ingest.corpus import SeedFile, count_kinds, discover, merge, parse_files
+from search.ingest.forking import fork_map
 from search.local.store import generations
 from search.local.store import segments as writers
 from search.local.store.checksums import CHECKSUMS, write_checksums
-from search.local.store.columns import ARRAYS, NAMES, article_row, write_columns
+from search.local.store.columns import ARRAYS, NAMES, Row, article_row, write_columns
 from search.local.store.manifest import (
     PLAIN_RECORDS,
     RECORDS,
@@ -32,6 +34,7 @@ from search.local.store.manifest import (
     read_records,
     write_records,
 )
+from search.local.store.packed import Packed
 from search.local.store.schema import PORTER, SNOWBALL
 from search.local.store.stories import STORIES, StoryRow, write_stories
 from search.local.store.vectors import VECTORS, embed_generation, embedded_text
@@ -123,6 +126,7 @@ def _build(
             incremental = False
     files, skipped = discover(seeds_dir)
     records, read = _read_files(files, previous, skipped, progress)
+    del files  # their paths are not needed past reading
     checkpoint("parsed")
     if strict and skipped:
         raise BuildError(
@@ -130,40 +134,44 @@ def _build(
             f"(first: {skipped[0].path}: {skipped[0].reason})"
         )
     merged = merge(r.parsed for r in records)
+    documents, duplicates = merged.documents, merged.duplicates
+    del merged
+    kinds = count_kinds(documents)
+    warnings = [w for r in records for w in r.parsed.warnings]
     folder = generations.new_generation(index_dir)
     texts: list[str | None] = []  # each document number's text to embed
     try:
         if incremental and current is not None:
-            counts = _apply_changes(current, folder, previous, merged.documents, checkpoint)
-            words = count_words(merged.documents)
+            counts = _apply_changes(current, folder, previous, documents, checkpoint)
+            words = count_words(documents)
             write_records(folder / RECORDS, records)
-            texts = _write_columns(folder, merged.documents, from_index=True)
+            texts = _write_columns(folder, documents, from_index=True, embeddings=embeddings)
         else:
+            counts = {"added": len(documents)}
+            # Packed, and the objects dropped, before the writers fork: see packed.py
+            shares = writers.split(documents)
+            packed_records = Packed(records)
+            del documents, records
 
             def other_files() -> None:  # while the forked writers work
-                write_records(folder / RECORDS, records)
-                texts.extend(_write_columns(folder, merged.documents, from_index=False))
+                job = (folder, packed_records, shares, embeddings)
+                texts.extend(*fork_map(_write_other_files, [job]))
 
-            words = writers.write_all(
-                folder,
-                merged.documents,
-                progress=progress,
-                checkpoint=checkpoint,
-                meanwhile=other_files,
+            words = writers.write_shares(
+                folder, shares, progress=progress, checkpoint=checkpoint, meanwhile=other_files
             )
-            counts = {"added": len(merged.documents)}
         if embeddings:
             notes.append(embed_generation(index_dir, folder, texts, progress))
         write_words(folder, words)
         (folder / SYNONYMS).write_text(synonyms_text, encoding="utf-8")
         report = IndexReport(
             generation=folder.name,
-            documents=len(merged.documents),
-            kinds=count_kinds(merged.documents),
+            documents=sum(kinds.values()),
+            kinds=kinds,
             files_read=read,
             files_skipped=skipped,
-            warnings=[w for r in records for w in r.parsed.warnings],
-            duplicates_merged=merged.duplicates,
+            warnings=warnings,
+            duplicates_merged=duplicates,
             duration_s=0.0,
             incremental=incremental,
             notes=notes,
@@ -215,7 +223,10 @@ def _read_files(
     fresh: dict[str, FileRecord] = {}
     for seed, result in zip(to_read, parse_files(to_read, progress), strict=True):
         if isinstance(result, ParsedFile):
-            fresh[seed.relative] = FileRecord(seed.relative, seed.size, seed.mtime_ns, result)
+            # the article's own copy of the path: one string, not two equal ones
+            fresh[seed.relative] = FileRecord(
+                result.article.source, seed.size, seed.mtime_ns, result
+            )
         else:
             skipped.append(result)
     skipped.sort(key=lambda s: s.path)
@@ -243,13 +254,38 @@ def _apply_changes(
     return {"added": added, "updated": len(changed) - added, "deleted": len(deleted)}
 
 
-def _write_columns(folder: Path, documents: list[Article], from_index: bool) -> list[str | None]:
+def _write_other_files(
+    job: tuple[Path, Sequence[FileRecord], Sequence[Sequence[Article]], bool],
+) -> list[str | None]:
+    """Write a full build's records, columns and stories; return the texts to embed
+    (_write_columns). Run in a forked child of its own, so the memory it takes is given
+    back when it exits instead of being kept by this process while the writers work."""
+    folder, records, shares, embeddings = job
+    write_records(folder / RECORDS, records)
+    every = itertools.chain.from_iterable(shares)
+    return _write_columns(folder, every, from_index=False, embeddings=embeddings)
+
+
+def _write_columns(
+    folder: Path, documents: Iterable[Article], from_index: bool, embeddings: bool
+) -> list[str | None]:
     """Save the per-document columns and stories; row order must be Whoosh's document
-    numbers. Return each document number's text to embed (None: deleted)."""
+    numbers. Return each document number's text to embed (None: deleted); a full build
+    (not `from_index`) returns them only with `embeddings`."""
     if not from_index:  # a full build numbers documents in list order, part after part
-        write_columns(folder, (article_row(d) for d in documents))
-        write_stories(folder, [_article_story(d) for d in documents])
-        return [embedded_text(d.title, d.excerpt) for d in documents]
+        stories: list[StoryRow] = []
+        texts: list[str | None] = []
+
+        def rows() -> Iterator[Row]:  # each document read once: it may be unpacked as it comes
+            for document in documents:
+                stories.append(_article_story(document))
+                if embeddings:
+                    texts.append(embedded_text(document.title, document.excerpt))
+                yield article_row(document)
+
+        write_columns(folder, rows())
+        write_stories(folder, stories)
+        return texts
     ix = whoosh_index.open_dir(str(folder))
     try:
         with ix.reader() as reader:

@@ -9,6 +9,7 @@ Row i describes Whoosh document number i.
 
 from __future__ import annotations
 
+import array as stdarray
 import functools
 import json
 import threading
@@ -36,7 +37,7 @@ BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """What the columns need from one document: its keyword facets' values and date."""
 
@@ -70,40 +71,57 @@ def write_columns(folder: Path, rows: Iterable[Row]) -> None:
     Per keyword facet NAME: a single-valued one is array NAME (value id per document,
     -1 for none); a multi-valued one is the pairs NAME_doc, NAME_id. Display names
     go to columns.json under NAME. The documents' ids are array "ids" (document_ids),
-    when every live row has one."""
-    rows = list(rows)
-    count = len(rows)
-    published = np.full(count, NO_DATE, dtype=np.int64)
-    alive = np.ones(count, dtype=np.bool_)
+    when every live row has one. The rows are read once, as they come, and not kept."""
+    published = stdarray.array("q")
+    alive = stdarray.array("b")
+    spellings: dict[str, dict[str, Counter[str]]] = {f.name: {} for f in KEYWORD_FACETS}
+    shared: dict[str, str] = {}  # one string per casefolded value (of any facet)
+    # per facet: (document, casefolded value) pairs, each value one shared string
+    pairs: dict[str, tuple[stdarray.array[int], list[str]]] = {
+        f.name: (stdarray.array("i"), []) for f in KEYWORD_FACETS
+    }
+    doc_ids: list[str | None] = []
+    every_id = True
     for number, row in enumerate(rows):
-        alive[number] = not row.deleted
-        if row.published is not None:
-            published[number] = int((row.published - EPOCH).total_seconds() // 60)
-    arrays: dict[str, npt.NDArray[Any]] = {"published": published, "alive": alive}
-    if all(row.id is not None for row in rows if not row.deleted):
-        arrays[IDS] = id_values(None if row.deleted else row.id for row in rows)
+        alive.append(not row.deleted)
+        doc_ids.append(None if row.deleted else row.id)
+        every_id = every_id and (row.deleted or row.id is not None)
+        when = row.published
+        published.append(NO_DATE if when is None else int((when - EPOCH).total_seconds() // 60))
+        for facet in KEYWORD_FACETS:
+            values = row.keywords.get(facet.name, ())
+            if not values:
+                continue
+            counted = spellings[facet.name]
+            keys = []
+            for value in values:
+                key = value.casefold()
+                key = shared.setdefault(key, key)
+                counted.setdefault(key, Counter())[value] += 1
+                keys.append(key)
+            docs, kept = pairs[facet.name]
+            for key in dict.fromkeys(keys) if facet.multi else keys[:1]:
+                docs.append(number)
+                kept.append(key)
+    count = len(published)
+    arrays: dict[str, npt.NDArray[Any]] = {
+        "published": np.frombuffer(published, np.int64).copy(),
+        "alive": np.frombuffer(alive, np.int8).astype(np.bool_),
+    }
+    if every_id:
+        arrays[IDS] = id_values(doc_ids)
+    del doc_ids
     names: dict[str, list[str]] = {}
     for facet in KEYWORD_FACETS:
-        spellings: dict[str, Counter[str]] = {}
-        for row in rows:
-            for value in row.keywords.get(facet.name, ()):
-                spellings.setdefault(value.casefold(), Counter())[value] += 1
-        names[facet.name], ids = _display_names(spellings)
+        names[facet.name], ids = _display_names(spellings[facet.name])
+        docs, kept = pairs[facet.name]
+        value_ids = np.array([ids[key] for key in kept], dtype=np.int32)
         if facet.multi:
-            doc: list[int] = []
-            value_id: list[int] = []
-            for number, row in enumerate(rows):
-                for key in dict.fromkeys(v.casefold() for v in row.keywords.get(facet.name, ())):
-                    doc.append(number)
-                    value_id.append(ids[key])
-            arrays[f"{facet.name}_doc"] = np.array(doc, dtype=np.int32)
-            arrays[f"{facet.name}_id"] = np.array(value_id, dtype=np.int32)
+            arrays[f"{facet.name}_doc"] = np.frombuffer(docs, np.int32).copy()
+            arrays[f"{facet.name}_id"] = value_ids
         else:
             single = np.full(count, -1, dtype=np.int32)
-            for number, row in enumerate(rows):
-                values = row.keywords.get(facet.name, ())
-                if values:
-                    single[number] = ids[values[0].casefold()]
+            single[np.frombuffer(docs, np.int32)] = value_ids
             arrays[facet.name] = single
     np.savez(folder / ARRAYS, **arrays)  # type: ignore[arg-type]
     (folder / NAMES).write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")

@@ -98,65 +98,82 @@ class _Field:
             self.group_docs.append(doc)
             self.group_sizes.append(len(ids))
 
-    def tokens(self) -> tuple[npt.NDArray[np.int32], Ints, Ints, Ints]:
-        """Return each kept token's (term id, document, position), and each document's
-        length (its kept tokens: 0 where it has none)."""
+    def tokens(self) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], Ints, Ints]:
+        """Return each kept token's (term id, document, position), and each group's
+        length (its kept tokens). Arrays of the kept tokens only, 32 bits where that
+        holds: a field's tokens are a writer's largest arrays."""
         ids = np.frombuffer(self.term_ids, np.int32)
-        sizes = np.frombuffer(self.group_sizes, np.int32).astype(np.int64)
-        group_docs = np.frombuffer(self.group_docs, np.int32).astype(np.int64)
-        group_of = np.repeat(np.arange(len(sizes)), sizes)
-        group_starts = np.cumsum(sizes) - sizes
-        index = np.arange(len(ids)) - group_starts[group_of]
+        sizes = np.frombuffer(self.group_sizes, np.int32)
+        group_starts = np.cumsum(sizes, dtype=np.int64) - sizes
         kept = ids >= 0
-        kept_through = np.cumsum(kept)
-        kept_before: Ints = (kept_through - kept)[group_starts]
-        # StopFilter(renumber=True): the first kept token keeps its place, later ones follow on
-        first_kept = np.minimum.reduceat(np.where(kept, index, len(ids)), group_starts)
-        positions = first_kept[group_of] + kept_through - 1 - kept_before[group_of]
-        lengths = np.add.reduceat(kept, group_starts) if len(sizes) else sizes
-        return ids[kept], group_docs[group_of[kept]], positions[kept], lengths
+        lengths = (
+            np.add.reduceat(kept, group_starts, dtype=np.int64) if len(sizes) else group_starts
+        )
+        kept_at = np.flatnonzero(kept)
+        del kept
+        group_of = np.repeat(np.arange(len(sizes), dtype=np.int32), lengths)
+        # StopFilter(renumber=True): the first kept token keeps its place, later ones
+        # follow on. Kept token j of a group whose first kept one is kept token `first`
+        # is at (that one's index in the group) + (j - first).
+        first = np.cumsum(lengths) - lengths
+        shift = np.zeros(len(sizes), np.int64)
+        has = np.flatnonzero(lengths)
+        shift[has] = kept_at[first[has]] - group_starts[has] - first[has]
+        positions = shift[group_of]
+        del shift, first, has
+        positions += np.arange(len(positions))
+        docs = np.frombuffer(self.group_docs, np.int32)[group_of]
+        return ids[kept_at], docs, positions, lengths
 
     def finish(self, words: list[str] | None) -> tuple[FieldPostings | None, Ints]:
         """Return the postings sorted by (term bytes, document) (None if the field has
         none), and each group's length."""
+        frequencies: Ints | None = None
         if words is not None:
             ids, docs, positions, lengths = self.tokens()
-            frequencies = np.ones(len(ids), np.int64)
+            position_values: npt.NDArray[np.uint32] | None = positions.astype(np.uint32)
+            del positions
         else:
             ids = np.frombuffer(self.term_ids, np.int32)
             sizes = np.frombuffer(self.group_sizes, np.int32)
-            docs = np.repeat(np.frombuffer(self.group_docs, np.int32).astype(np.int64), sizes)
+            docs = np.repeat(np.frombuffer(self.group_docs, np.int32), sizes)
             frequencies = np.frombuffer(self.frequencies, np.int32).astype(np.int64)
             starts = np.cumsum(sizes, dtype=np.int64) - sizes
             lengths = np.add.reduceat(frequencies, starts) if len(sizes) else frequencies[:0]
-            positions = None
+            position_values = None
             words = self.vocabulary
         if not len(ids):
             return None, lengths
         used = np.unique(ids)
         encoded = [words[i].encode("utf-8") for i in used.tolist()]
         by_bytes = sorted(range(len(used)), key=encoded.__getitem__)
-        rank = np.zeros(int(used[-1]) + 1, np.int64)
-        rank[used[by_bytes]] = np.arange(len(used))
-        order = np.argsort(rank[ids], kind="stable")  # documents, then positions, stay in order
-        term_rank, docs = rank[ids][order], docs[order]
+        rank = np.zeros(int(used[-1]) + 1, np.int32)
+        rank[used[by_bytes]] = np.arange(len(used), dtype=np.int32)
+        term_rank = rank[ids]
+        del ids
+        order = np.argsort(term_rank, kind="stable")  # documents, then positions, stay in order
+        term_rank, docs = term_rank[order], docs[order]
         new = np.ones(len(order), np.bool_)
         new[1:] = (term_rank[1:] != term_rank[:-1]) | (docs[1:] != docs[:-1])
         starts = np.flatnonzero(new)
-        if positions is not None:
+        del new
+        if position_values is not None:
             frequencies = np.diff(np.append(starts, len(order)))
+            position_values = position_values[order]
         else:
+            assert frequencies is not None
             frequencies = frequencies[order][starts]
+        del order
         boost = float(self.field.format.field_boost)
         return FieldPostings(
             name=self.name,
             terms=[encoded[i] for i in by_bytes],
             starts=np.searchsorted(term_rank[starts], np.arange(len(used) + 1)).astype(np.int64),
-            docs=docs[starts],
+            docs=docs[starts].astype(np.int64),
             frequencies=frequencies,
             weights=frequencies.astype(np.float64) * boost,
-            positions=None if positions is None else positions[order].astype(np.uint32),
-            position_starts=None if positions is None else starts.astype(np.int64),
+            positions=position_values,
+            position_starts=None if position_values is None else starts.astype(np.int64),
         ), lengths
 
     def field_lengths(self, documents: int, lengths: Ints) -> Ints:
@@ -250,3 +267,4 @@ class Inverter:
                 continue
             lengths = field.field_lengths(self.documents, group_lengths)
             yield postings, lengths if field.field.scorable else None
+            del postings, lengths  # not held while the next field is sorted

@@ -33,7 +33,7 @@ LEVEL = 3  # gzip: 10% smaller than level 1 for half again its time; 6 takes thr
 _BATCH = 2_000  # lines compressed per write
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileRecord:
     """A seed file as last indexed: what identifies its version, and what it gave."""
 

@@ -31,7 +31,7 @@ COMPRESSION = 3  # zlib level of Whoosh's writer
 # A 1 KB window instead of zlib's 32 KB: a block is rarely longer, and setting up the
 # big window costs ten times the compressing of a block. zlib.decompress reads either.
 WINDOW_BITS = 10
-CHUNK_POSTINGS = 400_000  # postings encoded at once: bounds the scatter arrays' memory
+CHUNK_POSTINGS = 100_000  # postings encoded at once: bounds the scatter arrays' memory
 
 Ints = npt.NDArray[np.int64]
 Bytes = npt.NDArray[np.uint8]

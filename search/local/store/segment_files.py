@@ -100,6 +100,12 @@ def write_segment(
             record = encoded.term_infos.dtype.itemsize
             raw = encoded.term_infos.tobytes()
             infos += [raw[i : i + record] for i in range(0, len(raw), record)]
+            del (
+                postings,
+                lengths,
+                encoded,
+                raw,
+            )  # before the next field is sorted: the largest arrays
         compound.finish()
         compound.add(segment.make_filename(W3Codec.TERMS_EXT), terms_file(keys, infos, fieldmap))
     segment.compound = True

@@ -5,10 +5,12 @@ about five times faster), one segment per core in forked children, each on its o
 contiguous share of the documents and in its own folder; the parent then moves the
 finished segments into the generation and writes one table of contents naming them
 all. Whoosh's own `procs=` writer would pickle every document to its children, and
-its children outlive a killed parent; forked children inherit the documents for free
-and exit when their parent is gone. Updates (incremental builds) go through Whoosh's
-writer, which adds a segment and records deletions; the documents to delete are found
-by id in the current generation's columns (document_ids), as ids are not indexed.
+its children outlive a killed parent; forked children inherit their share (packed
+into pickled chunks before forking, so no process copies the others' pages of
+documents: packed.py) and exit when their parent is gone. Updates (incremental
+builds) go through Whoosh's writer, which adds a segment and records deletions; the
+documents to delete are found by id in the current generation's columns
+(document_ids), as ids are not indexed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from whoosh.index import TOC
 from search.ingest.forking import fork_map, parent_alive
 from search.local.store.columns import ARRAYS
 from search.local.store.document_ids import IDS, DocumentIds, id_values
+from search.local.store.packed import Packed
 from search.local.store.schema import article_fields, build_schema
 from search.local.store.segment_files import INDEX_NAME, write_segment
 from search.local.store.vocabulary import count_words
@@ -47,6 +50,15 @@ def worker_count(documents: int) -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+def split(documents: Sequence[Article], workers: int | None = None) -> list[Packed[Article]]:
+    """Return `documents` as write_shares takes them: one packed share per writer process
+    (worker_count's number unless `workers` is given), in order. Packed (packed.py), so
+    the caller can drop the documents before the writers fork."""
+    workers = worker_count(len(documents)) if workers is None else workers
+    share = -(-len(documents) // workers)
+    return [Packed(documents[i * share : (i + 1) * share]) for i in range(workers)]
+
+
 def write_all(
     folder: Path,
     documents: Sequence[Article],
@@ -56,23 +68,40 @@ def write_all(
     workers: int | None = None,
     meanwhile: Callable[[], None] | None = None,
 ) -> Counter[str]:
-    """Write `documents` as a new Whoosh index in the empty folder `folder`; return the
-    word counts of their text (counted by the same workers, for the vocabulary).
+    """Write `documents` as a new Whoosh index in the empty folder `folder` (write_shares,
+    with `workers` writers); return the word counts of their text."""
+    workers = worker_count(len(documents)) if workers is None else workers
+    shares = [documents] if workers <= 1 else split(documents, workers)
+    return write_shares(
+        folder, shares, progress=progress, checkpoint=checkpoint, meanwhile=meanwhile
+    )
+
+
+def write_shares(
+    folder: Path,
+    shares: Sequence[Sequence[Article]],
+    *,
+    progress: bool | None,
+    checkpoint: Checkpoint,
+    meanwhile: Callable[[], None] | None = None,
+) -> Counter[str]:
+    """Write the documents of `shares` (in order) as a new Whoosh index in the empty
+    folder `folder`, one segment per share, each by a forked writer when there are
+    several; return the word counts of their text (counted by the same writers, for the
+    vocabulary).
 
     `meanwhile` (the build's other files) runs in this process while forked writers
     work, so it costs no wall time of its own on a machine with a core to spare for it;
     without forked writers it runs after the writing."""
-    workers = worker_count(len(documents)) if workers is None else workers
     schema = build_schema()
-    if workers <= 1:
+    if len(shares) <= 1:
+        documents = shares[0] if shares else []
         segments = [_write_part(folder, schema, documents, progress, checkpoint)]
         words = count_words(documents)
         if meanwhile is not None:
             meanwhile()
     else:
-        share = -(-len(documents) // workers)
-        parts = [documents[i * share : (i + 1) * share] for i in range(workers)]
-        segments, words = _fork_writers(folder, parts, progress, checkpoint, meanwhile)
+        segments, words = _fork_writers(folder, shares, progress, checkpoint, meanwhile)
     checkpoint("indexed")
     # The one table of contents: Whoosh's index opens the latest, naming these segments
     TOC(schema, segments, 0).write(FileStorage(str(folder)), INDEX_NAME)
@@ -100,7 +129,7 @@ def _write_part(
 
 def _fork_writers(
     folder: Path,
-    parts: list[Sequence[Article]],
+    parts: Sequence[Sequence[Article]],
     progress: bool | None,
     checkpoint: Checkpoint,
     meanwhile: Callable[[], None] | None,

@@ -32,7 +32,7 @@ _WORD = re.compile(r"[^\W_]+")
 Labels = npt.NDArray[np.int32]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoryRow:
     """What story finding needs from one document."""
 
@@ -100,7 +100,14 @@ def find_stories(rows: Sequence[StoryRow]) -> Labels:
 def _join_near_duplicates(rows: Sequence[StoryRow], components: _Components) -> None:
     """Join documents whose titles are near-duplicates (prefix filtering: two word sets
     with Jaccard >= t share a word among each one's rarest len - ceil(t * len) + 1)."""
-    words = [title_words(row.title) if not row.deleted else frozenset[str]() for row in rows]
+    # Tuples of shared word strings: a frozenset per title would be most of a build's
+    # memory here (its hash table is several times the size of its words)
+    known: dict[str, str] = {}
+    words = [
+        tuple(known.setdefault(w, w) for w in title_words(row.title)) if not row.deleted else ()
+        for row in rows
+    ]
+    del known
     frequency = Counter(w for ws in words for w in ws)
     buckets: dict[str, list[int]] = {}
     for number, ws in enumerate(words):
@@ -142,12 +149,12 @@ def _candidate_pairs(members: list[int], rows: Sequence[StoryRow]) -> Iterator[t
             yield a, b
 
 
-def _near_duplicates(a: StoryRow, b: StoryRow, wa: frozenset[str], wb: frozenset[str]) -> bool:
+def _near_duplicates(a: StoryRow, b: StoryRow, wa: tuple[str, ...], wb: tuple[str, ...]) -> bool:
     if _same_outlet(a, b):
         return False
     if a.published and b.published and abs(a.published - b.published) > SAME_STORY_WITHIN:
         return False
-    shared = len(wa & wb)
+    shared = len(set(wa).intersection(wb))
     return shared >= TITLE_SIMILARITY * (len(wa) + len(wb) - shared)
 
 
