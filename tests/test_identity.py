@@ -7,11 +7,11 @@ import os
 import re
 import subprocess
 import sys
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 
-from search.identity import canonical_url, doc_id, is_web_url, path_key
+from search.identity import _canonical_parts, canonical_url, doc_id, is_web_url, path_key
 from search.model import Article
 
 HEX16 = re.compile(r"[0-9a-f]{16}")
@@ -180,3 +180,37 @@ def test_article_id_is_derived_from_its_key() -> None:
 
 def test_empty_path_and_root_path_are_one_key() -> None:
     assert canonical_url("https://Example.com") == canonical_url("https://example.com/")
+
+
+PLAIN_AND_NEAR_PLAIN = [
+    "https://example.com",
+    "https://example.com/",
+    "http://example.com/a",
+    "https://example.com/a/",
+    "https://example.com/a//",
+    "https://www.news-site.co.uk/World/2024/01/a-b_c.d~e%20f",
+    "http://1.2.3.4/x",
+    "https://example.com:8080/a",
+    "https://EXAMPLE.com/a",
+    "HTTPS://example.com/a",
+    "https://example.com/a?x=1",
+    "https://example.com/a#top",
+    " https://example.com/a ",
+    "https://example.com/a b",
+    "https://-example.com/a",
+    "https://example.com/ä",
+    "https://user@example.com/a",
+    "https://example.com\t/a",
+]
+
+
+@pytest.mark.parametrize("url", PLAIN_AND_NEAR_PLAIN)
+def test_plain_urls_take_the_quick_path_to_the_same_answers(url: str) -> None:
+    """The regular-expression path for plain URLs answers what urlsplit answers."""
+    assert canonical_url(url) == _canonical_parts(url)
+    try:
+        parts = urlsplit(url.strip())
+        expected = parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+    except ValueError:
+        expected = False
+    assert is_web_url(url) is expected

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from stat import S_ISLNK, S_ISREG
 
 from tqdm import tqdm
 
@@ -37,13 +38,17 @@ def discover(seeds_dir: Path) -> tuple[list[SeedFile], list[SkippedFile]]:
     """Return the seed files under `seeds_dir` (sorted) and those skipped before reading."""
     found: list[SeedFile] = []
     skipped: list[SkippedFile] = []
-    for folder, dirnames, filenames in os.walk(seeds_dir, followlinks=False):
+    top = os.fspath(seeds_dir)
+    # Paths as strings, one lstat per file: pathlib's per-file work was most of the time
+    for folder, dirnames, filenames in os.walk(top, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        within = os.path.relpath(folder, top)
+        prefix = "" if within == os.curdir else within.replace(os.sep, "/") + "/"
         for name in filenames:
             if name.startswith(".") or not name.lower().endswith(SEED_SUFFIXES):
                 continue
-            path = Path(folder, name)
-            relative = path.relative_to(seeds_dir).as_posix()
+            path = os.path.join(folder, name)  # noqa: PTH118 (a string, as said above)
+            relative = prefix + name
             try:
                 relative.encode("utf-8")
             except UnicodeEncodeError:  # a byte name from another encoding: say which, readably
@@ -51,13 +56,13 @@ def discover(seeds_dir: Path) -> tuple[list[SeedFile], list[SkippedFile]]:
                 skipped.append(SkippedFile(shown, "file name is not valid UTF-8"))
                 continue
             try:
-                stat = path.lstat()
+                stat = os.lstat(path)
             except OSError as exc:
                 skipped.append(SkippedFile(relative, f"cannot stat: {exc.strerror or exc}"))
                 continue
-            if path.is_symlink():
+            if S_ISLNK(stat.st_mode):
                 skipped.append(SkippedFile(relative, "symbolic link (not followed)"))
-            elif not path.is_file():
+            elif not S_ISREG(stat.st_mode):
                 skipped.append(SkippedFile(relative, "not a regular file"))
             elif stat.st_size > MAX_FILE_BYTES:
                 skipped.append(
@@ -66,7 +71,7 @@ def discover(seeds_dir: Path) -> tuple[list[SeedFile], list[SkippedFile]]:
                     )
                 )
             else:
-                found.append(SeedFile(path, relative, stat.st_size, stat.st_mtime_ns))
+                found.append(SeedFile(Path(path), relative, stat.st_size, stat.st_mtime_ns))
     found.sort(key=lambda f: f.relative)
     skipped.sort(key=lambda s: s.path)
     return found, skipped
