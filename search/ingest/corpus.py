@@ -8,11 +8,12 @@ beats a related item, and between two files the later publishedDateTime wins.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from stat import S_ISLNK, S_ISREG
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 
@@ -126,29 +127,57 @@ def count_kinds(documents: Iterable[Article]) -> dict[str, int]:
 PARALLEL_MIN_FILES = 2_000  # below this, forking costs more than it saves
 
 
-def parse_files(
-    files: Sequence[SeedFile], progress: bool | None = None
-) -> list[ParsedFile | SkippedFile]:
+Parsed = ParsedFile | SkippedFile
+Summary = TypeVar("Summary")
+
+
+def parse_files(files: Sequence[SeedFile], progress: bool | None = None) -> list[Parsed]:
     """Return what each file gives, in order: a ParsedFile, or a SkippedFile with the reason.
 
     Large sets are parsed on every core, in forked children."""
+    return [result for part, _ in _parse_parts(files, progress, None) for result in part]
+
+
+def parse_and_summarize(
+    files: Sequence[SeedFile],
+    summarize: Callable[[Sequence[SeedFile], list[Parsed]], Summary],
+    progress: bool | None = None,
+) -> tuple[list[Parsed], list[Summary]]:
+    """Return parse_files(files), and summarize(share, its results) for each share of
+    the files, in order, computed where that share was parsed (its forked child, for a
+    large set): work on the results that costs the parent nothing."""
+    parts = _parse_parts(files, progress, summarize)
+    summaries = [summary for _, summary in parts]
+    return [result for part, _ in parts for result in part], summaries
+
+
+def _parse_parts(
+    files: Sequence[SeedFile],
+    progress: bool | None,
+    summarize: Callable[[Sequence[SeedFile], list[Parsed]], Any] | None,
+) -> list[tuple[list[Parsed], Any]]:
     workers = min(os.cpu_count() or 1, 4) if hasattr(os, "fork") else 1
     if len(files) < PARALLEL_MIN_FILES or workers < 2:
-        return _parse_part((files, progress, 0))  # 0: in-process, no parent to watch
+        return [_parse_part((files, progress, 0, summarize))]  # 0: in-process, no parent
     share = -(-len(files) // workers)
     parent = os.getpid()
     jobs = [
-        (files[i * share : (i + 1) * share], progress if i == 0 else False, parent)
+        (files[i * share : (i + 1) * share], progress if i == 0 else False, parent, summarize)
         for i in range(workers)
     ]
-    return [result for part in fork_map(_parse_part, jobs) for result in part]
+    return fork_map(_parse_part, jobs)
 
 
 def _parse_part(
-    job: tuple[Sequence[SeedFile], bool | None, int],
-) -> list[ParsedFile | SkippedFile]:
-    files, progress, parent = job
-    results: list[ParsedFile | SkippedFile] = []
+    job: tuple[
+        Sequence[SeedFile],
+        bool | None,
+        int,
+        Callable[[Sequence[SeedFile], list[Parsed]], Any] | None,
+    ],
+) -> tuple[list[Parsed], Any]:
+    files, progress, parent, summarize = job
+    results: list[Parsed] = []
     disable = None if progress is None else not progress
     for number, seed in enumerate(tqdm(files, desc="reading", unit="file", disable=disable)):
         if parent and number % 200 == 199 and not parent_alive(parent):
@@ -157,4 +186,4 @@ def _parse_part(
             results.append(parse_seed(seed.path, seed.relative))
         except SeedError as exc:
             results.append(SkippedFile(seed.relative, exc.reason))
-    return results
+    return results, None if summarize is None else summarize(files, results)

@@ -21,7 +21,7 @@ from whoosh import index as whoosh_index
 
 from search.errors import BuildError, SearchError
 from search.identity import doc_id
-from search.ingest.corpus import SeedFile, count_kinds, discover, merge, parse_files
+from search.ingest.corpus import SeedFile, count_kinds, discover, merge, parse_and_summarize
 from search.ingest.forking import fork_map
 from search.local.store import generations
 from search.local.store import segments as writers
@@ -31,10 +31,11 @@ from search.local.store.manifest import (
     PLAIN_RECORDS,
     RECORDS,
     FileRecord,
+    compressed_records,
     read_records,
+    write_record_members,
     write_records,
 )
-from search.local.store.packed import Packed
 from search.local.store.schema import PORTER, SNOWBALL
 from search.local.store.stories import STORIES, StoryRow, write_stories
 from search.local.store.vectors import VECTORS, embed_generation, embedded_text
@@ -125,7 +126,7 @@ def _build(
             notes.append(note)
             incremental = False
     files, skipped = discover(seeds_dir)
-    records, read = _read_files(files, previous, skipped, progress)
+    records, read, compressed = _read_files(files, previous, skipped, progress)
     del files  # their paths are not needed past reading
     checkpoint("parsed")
     if strict and skipped:
@@ -148,14 +149,14 @@ def _build(
             texts = _write_columns(folder, documents, from_index=True, embeddings=embeddings)
         else:
             counts = {"added": len(documents)}
+            assert compressed is not None  # a full build reads every file
+            write_record_members(folder / RECORDS, compressed)
             # Packed, and the objects dropped, before the writers fork: see packed.py
             shares = writers.split(documents)
-            packed_records = Packed(records)
-            del documents, records
+            del documents, records, compressed
 
             def other_files() -> None:  # while the forked writers work
-                job = (folder, packed_records, shares, embeddings)
-                texts.extend(*fork_map(_write_other_files, [job]))
+                texts.extend(*fork_map(_write_other_files, [(folder, shares, embeddings)]))
 
             words = writers.write_shares(
                 folder, shares, progress=progress, checkpoint=checkpoint, meanwhile=other_files
@@ -211,8 +212,10 @@ def _read_files(
     previous: dict[str, FileRecord],
     skipped: list[SkippedFile],
     progress: bool | None,
-) -> tuple[list[FileRecord], int]:
-    """Return the records of every usable file (reusing unchanged ones), and how many were read."""
+) -> tuple[list[FileRecord], int, list[bytes] | None]:
+    """Return the records of every usable file (reusing unchanged ones), how many files
+    were read, and (when every file was read) the records already compressed for the
+    generation (compressed_records of each share, made where that share was parsed)."""
     unchanged = {
         seed.relative: old
         for seed in files
@@ -220,13 +223,11 @@ def _read_files(
         and (old.size, old.mtime_ns) == (seed.size, seed.mtime_ns)
     }
     to_read = [seed for seed in files if seed.relative not in unchanged]
+    results, members = parse_and_summarize(to_read, _compressed_share, progress)
     fresh: dict[str, FileRecord] = {}
-    for seed, result in zip(to_read, parse_files(to_read, progress), strict=True):
+    for seed, result in zip(to_read, results, strict=True):
         if isinstance(result, ParsedFile):
-            # the article's own copy of the path: one string, not two equal ones
-            fresh[seed.relative] = FileRecord(
-                result.article.source, seed.size, seed.mtime_ns, result
-            )
+            fresh[seed.relative] = _file_record(seed, result)
         else:
             skipped.append(result)
     skipped.sort(key=lambda s: s.path)
@@ -234,7 +235,21 @@ def _read_files(
     records = [
         r for seed in files if (r := unchanged.get(seed.relative) or fresh.get(seed.relative))
     ]
-    return records, len(to_read)
+    return records, len(to_read), None if unchanged else members
+
+
+def _file_record(seed: SeedFile, parsed: ParsedFile) -> FileRecord:
+    # the article's own copy of the path: one string, not two equal ones
+    return FileRecord(parsed.article.source, seed.size, seed.mtime_ns, parsed)
+
+
+def _compressed_share(seeds: Sequence[SeedFile], results: list[ParsedFile | SkippedFile]) -> bytes:
+    """Return the records of a share of the seed files, compressed (compressed_records)."""
+    return compressed_records(
+        _file_record(seed, result)
+        for seed, result in zip(seeds, results, strict=True)
+        if isinstance(result, ParsedFile)
+    )
 
 
 def _apply_changes(
@@ -255,13 +270,12 @@ def _apply_changes(
 
 
 def _write_other_files(
-    job: tuple[Path, Sequence[FileRecord], Sequence[Sequence[Article]], bool],
+    job: tuple[Path, Sequence[Sequence[Article]], bool],
 ) -> list[str | None]:
-    """Write a full build's records, columns and stories; return the texts to embed
+    """Write a full build's columns and stories; return the texts to embed
     (_write_columns). Run in a forked child of its own, so the memory it takes is given
     back when it exits instead of being kept by this process while the writers work."""
-    folder, records, shares, embeddings = job
-    write_records(folder / RECORDS, records)
+    folder, shares, embeddings = job
     every = itertools.chain.from_iterable(shares)
     return _write_columns(folder, every, from_index=False, embeddings=embeddings)
 

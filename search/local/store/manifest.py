@@ -10,12 +10,15 @@ only the winners).
 Article fields, then per file `[path, size, mtime_ns, warnings, article, *related]`, each
 record the list of its fields in the header's order. Lists instead of objects, and gzip
 over them, make it about a fifth of the plain `records.jsonl` (one JSON object per line)
-of generations built before, which is still read.
+of generations built before, which is still read. A full build writes the lines as
+several gzip members end to end (one per share of the seed files, compressed where
+that share was parsed), which gzip readers read as one stream.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import zlib
 from collections.abc import Iterable
@@ -67,19 +70,36 @@ def _article(row: list[Any]) -> Article:
 
 def write_records(path: Path, records: Iterable[FileRecord]) -> None:
     """Write the records of a generation to `path` (compressed; see the module docstring)."""
-    header = {"format": FORMAT, "fields": _FIELDS}
-    lines = [json.dumps(header)]
-    with path.open("wb") as raw, gzip.GzipFile("", "wb", LEVEL, raw, mtime=0) as handle:
-        for record in records:
-            parsed = record.parsed
-            line = [record.relative, record.size, record.mtime_ns, parsed.warnings]
-            line.append(_row(parsed.article))
-            line.extend(_row(r) for r in parsed.related)
-            lines.append(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
-            if len(lines) == _BATCH:
-                handle.write(("\n".join(lines) + "\n").encode("utf-8"))
-                lines.clear()
-        handle.write(("\n".join(lines) + "\n").encode("utf-8") if lines else b"")
+    write_record_members(path, [compressed_records(records)])
+
+
+def compressed_records(records: Iterable[FileRecord]) -> bytes:
+    """Return the lines of `records` as one gzip member. A full build makes one per
+    share of the seed files, where that share is parsed; write_record_members lays them
+    end to end (a gzip reader reads several members as one stream)."""
+    lines: list[str] = []
+    with io.BytesIO() as raw:
+        with gzip.GzipFile("", "wb", LEVEL, raw, mtime=0) as handle:
+            for record in records:
+                parsed = record.parsed
+                line = [record.relative, record.size, record.mtime_ns, parsed.warnings]
+                line.append(_row(parsed.article))
+                line.extend(_row(r) for r in parsed.related)
+                lines.append(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
+                if len(lines) == _BATCH:
+                    handle.write(("\n".join(lines) + "\n").encode("utf-8"))
+                    lines.clear()
+            handle.write(("\n".join(lines) + "\n").encode("utf-8") if lines else b"")
+        return raw.getvalue()
+
+
+def write_record_members(path: Path, members: Iterable[bytes]) -> None:
+    """Write the header, then records compressed by compressed_records, in order."""
+    header = json.dumps({"format": FORMAT, "fields": _FIELDS}) + "\n"
+    with path.open("wb") as raw:
+        raw.write(gzip.compress(header.encode("utf-8"), LEVEL, mtime=0))
+        for member in members:
+            raw.write(member)
 
 
 def read_records(folder: Path) -> dict[str, FileRecord]:
