@@ -168,13 +168,16 @@ HOSTILE: list[str] = [
 
 @pytest.fixture(scope="module")
 def apps(
-    corpus_index: BuiltIndex, opensearch_corpus: BuiltIndex
+    corpus_index: BuiltIndex,
+    opensearch_corpus: BuiltIndex,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[TestClient, TestClient]]:
     from api_contract import app_client
 
+    unused = tmp_path_factory.mktemp("unused") / "index"  # its query log goes beside it
     with (
         app_client(corpus_index.folder) as local,
-        app_client(Path("unused"), **opensearch_corpus.settings()) as remote,
+        app_client(unused, **opensearch_corpus.settings()) as remote,
     ):
         yield local, remote
 
