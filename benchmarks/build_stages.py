@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 
 from search.ingest.corpus import discover, merge, parse_files
 from search.local.store import segments as writers
-from search.local.store.build import _write_columns
 from search.local.store.checksums import write_checksums
+from search.local.store.document_tables import write_from_documents
 from search.local.store.manifest import FileRecord, write_records
 from search.local.store.vocabulary import write_words
 from search.model import ParsedFile
@@ -74,7 +74,7 @@ def stages(seeds: Path, out: Path) -> dict[str, Any]:
     stage("records.jsonl", lambda: write_records(out / "records.jsonl", records))
     stage(
         "columns, stories, texts",
-        lambda: _write_columns(out, documents, from_index=False, embeddings=False),
+        lambda: write_from_documents(out, documents, embeddings=False),
     )
     stage("words.json", lambda: write_words(out, words))
     stage("checksums", lambda: write_checksums(out))

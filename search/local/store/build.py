@@ -8,11 +8,10 @@ every step succeeded, so the previous generation keeps serving through any failu
 
 from __future__ import annotations
 
-import itertools
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,13 +19,13 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from search.errors import BuildError, SearchError
-from search.identity import doc_id
 from search.ingest.corpus import SeedFile, count_kinds, discover, merge, parse_and_summarize
 from search.ingest.forking import fork_map
+from search.local.store import document_tables as tables
 from search.local.store import generations
 from search.local.store import segments as writers
 from search.local.store.checksums import CHECKSUMS, write_checksums
-from search.local.store.columns import ARRAYS, NAMES, Row, article_row, write_columns
+from search.local.store.columns import ARRAYS, NAMES
 from search.local.store.manifest import (
     PLAIN_RECORDS,
     RECORDS,
@@ -37,8 +36,8 @@ from search.local.store.manifest import (
     write_records,
 )
 from search.local.store.schema import PORTER, SNOWBALL
-from search.local.store.stories import STORIES, StoryRow, write_stories
-from search.local.store.vectors import VECTORS, embed_generation, embedded_text
+from search.local.store.stories import STORIES
+from search.local.store.vectors import VECTORS, embed_generation
 from search.local.store.vocabulary import WORDS, count_words, write_words
 from search.model import Article, IndexReport, ParsedFile, SkippedFile
 from search.synonyms import SYNONYMS, Synonyms
@@ -146,7 +145,7 @@ def _build(
             counts = _apply_changes(current, folder, previous, documents, checkpoint)
             words = count_words(documents)
             write_records(folder / RECORDS, records)
-            texts = _write_columns(folder, documents, from_index=True, embeddings=embeddings)
+            texts = tables.write_from_index(folder)
         else:
             counts = {"added": len(documents)}
             assert compressed is not None  # a full build reads every file
@@ -156,7 +155,7 @@ def _build(
             del documents, records, compressed
 
             def other_files() -> None:  # while the forked writers work
-                texts.extend(*fork_map(_write_other_files, [(folder, shares, embeddings)]))
+                texts.extend(*fork_map(tables.write_from_shares, [(folder, shares, embeddings)]))
 
             words = writers.write_shares(
                 folder, shares, progress=progress, checkpoint=checkpoint, meanwhile=other_files
@@ -267,76 +266,6 @@ def _apply_changes(
     writers.update(current, folder, changed, deleted, checkpoint, keep=_OWN_FILES)
     added = sum(1 for d in changed if d.id not in before)
     return {"added": added, "updated": len(changed) - added, "deleted": len(deleted)}
-
-
-def _write_other_files(
-    job: tuple[Path, Sequence[Sequence[Article]], bool],
-) -> list[str | None]:
-    """Write a full build's columns and stories; return the texts to embed
-    (_write_columns). Run in a forked child of its own, so the memory it takes is given
-    back when it exits instead of being kept by this process while the writers work."""
-    folder, shares, embeddings = job
-    every = itertools.chain.from_iterable(shares)
-    return _write_columns(folder, every, from_index=False, embeddings=embeddings)
-
-
-def _write_columns(
-    folder: Path, documents: Iterable[Article], from_index: bool, embeddings: bool
-) -> list[str | None]:
-    """Save the per-document columns and stories; row order must be Whoosh's document
-    numbers. Return each document number's text to embed (None: deleted); a full build
-    (not `from_index`) returns them only with `embeddings`."""
-    if not from_index:  # a full build numbers documents in list order, part after part
-        stories: list[StoryRow] = []
-        texts: list[str | None] = []
-
-        def rows() -> Iterator[Row]:  # each document read once: it may be unpacked as it comes
-            for document in documents:
-                stories.append(_article_story(document))
-                if embeddings:
-                    texts.append(embedded_text(document.title, document.excerpt))
-                yield article_row(document)
-
-        write_columns(folder, rows())
-        write_stories(folder, stories)
-        return texts
-    ix = whoosh_index.open_dir(str(folder))
-    try:
-        with ix.reader() as reader:
-            stored = [
-                None if reader.is_deleted(number) else reader.stored_fields(number)
-                for number in range(reader.doc_count_all())
-            ]
-    finally:
-        ix.close()
-    write_columns(folder, (article_row(s) for s in stored))
-    write_stories(folder, [_stored_story(s) for s in stored])
-    return [
-        None if s is None else embedded_text(s.get("title") or "", s.get("excerpt") or "")
-        for s in stored
-    ]
-
-
-def _article_story(article: Article) -> StoryRow:
-    return StoryRow(
-        article.id,
-        article.title,
-        article.provider_name,
-        article.published,
-        [doc_id(key) for key in article.related],
-    )
-
-
-def _stored_story(stored: dict[str, Any] | None) -> StoryRow:
-    if stored is None:
-        return StoryRow("", "", None, None, deleted=True)
-    return StoryRow(
-        stored["id"],
-        stored.get("title") or "",
-        stored.get("provider_name"),
-        stored.get("published"),
-        stored.get("related") or (),
-    )
 
 
 def _synonyms_text(path: Path | None) -> str:
