@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from pathlib import Path
@@ -67,3 +68,34 @@ def test_a_failing_child_is_reported(tmp_path: Path) -> None:
 
 def _divide(number: int) -> float:
     return 1 / number
+
+
+def _large(number: int) -> bytes:
+    return bytes([number]) * (4 << 20)  # far more than a pipe holds: read as it comes
+
+
+def _fails_halfway_through_sending(number: int) -> list[object]:
+    return [bytes(4 << 20), lambda: number]  # the lambda cannot be pickled: a truncated payload
+
+
+def test_large_results_arrive_whole() -> None:
+    assert fork_map(_large, [1, 2]) == [_large(1), _large(2)]
+
+
+def test_a_child_failing_while_sending_is_reported() -> None:
+    with pytest.raises(ChildFailed, match="exited with status 1"):
+        fork_map(_fails_halfway_through_sending, [1])
+
+
+def test_the_collector_is_frozen_only_while_children_run() -> None:
+    before = gc.get_freeze_count()  # 0 unless an earlier test froze objects itself
+    seen: list[int] = []
+
+    def nested() -> None:  # a fork_map within another's meanwhile leaves the outer frozen
+        seen.append(gc.get_freeze_count())
+        assert fork_map(_divide, [4]) == [0.25]
+        seen.append(gc.get_freeze_count())
+
+    assert fork_map(_divide, [2], nested) == [0.5]
+    assert seen[0] > 0 and seen[1] > 0
+    assert gc.get_freeze_count() == before

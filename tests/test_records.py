@@ -22,7 +22,9 @@ from search.local.store.manifest import (
     PLAIN_RECORDS,
     RECORDS,
     FileRecord,
+    compressed_records,
     read_records,
+    write_record_members,
     write_records,
 )
 from search.model import Article, ParsedFile
@@ -63,6 +65,19 @@ def test_records_read_back_exactly(tmp_path: Path) -> None:
     with gzip.open(tmp_path / RECORDS, "rt", encoding="utf-8") as handle:
         assert json.loads(handle.readline())["format"] == 2
         assert len(handle.readlines()) == 2
+
+
+def test_records_compressed_in_shares_read_back_as_one(tmp_path: Path) -> None:
+    """A full build's records: gzip members end to end, the same lines as one stream."""
+    members = [compressed_records([RECORD]), compressed_records([]), compressed_records([BARE])]
+    write_record_members(tmp_path / RECORDS, members)
+    assert read_records(tmp_path) == {"_news/a.md": RECORD, "b.md": BARE}
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    write_records(whole / RECORDS, [RECORD, BARE])
+    assert gzip.decompress((tmp_path / RECORDS).read_bytes()) == gzip.decompress(
+        (whole / RECORDS).read_bytes()
+    )
 
 
 def test_no_records_read_back_as_none(tmp_path: Path) -> None:
