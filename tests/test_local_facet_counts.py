@@ -88,6 +88,11 @@ def test_counts_equal_plain_counts(built: tuple[Columns, list[Row]], share: floa
         want = naive(documents, mask, name, column.names)
         assert column.counts(mask).tolist() == want, name
         assert column.counts(shared).tolist() == want, name
+        # a set given by its numbers (its mask made on demand) counts the same
+        listed = DocumentSet.of_numbers(np.flatnonzero(mask), SIZE)
+        assert column.counts(listed).tolist() == want, name
+    # counted from the mask alone or from the numbers: the same size
+    assert DocumentSet(mask).count() == listed.count() == int(mask.sum())
 
 
 def test_date_facets_count_months_and_years_and_flag_the_selected_period(

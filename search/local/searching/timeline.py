@@ -112,11 +112,12 @@ def month_timeline(
 ) -> Timeline:
     """Return counted_timeline(columns, found.numbers, start, end) from `per_slot`, the
     documents of `found` per month slot (facet_counts.month_counts): the first and last
-    dated documents are looked for within their months only, and only a timeline of
-    days counts the documents again."""
+    dated documents are looked for within their months only (and only for an open end),
+    and only a timeline of days counts the documents again."""
     dated = np.flatnonzero(per_slot[1:]) + 1
     seen = None
-    if len(dated):
+    # Both ends given (most searches): the range is theirs, the documents' edges unused.
+    if len(dated) and (start is None or end is None):
         seen = (
             _edge_day(columns, found, int(dated[0]), 0),
             _edge_day(columns, found, int(dated[-1]), -1),
