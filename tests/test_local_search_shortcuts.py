@@ -143,10 +143,32 @@ def test_a_set_narrowed_by_its_numbers_equals_one_narrowed_mask_by_mask() -> Non
         few = DocumentSet(base)
         few.numbers  # noqa: B018 (numbers at hand: narrowed by them)
         by_numbers = few.narrowed(filters)
+        # a set known by its mask, narrowed through its fewest filter's listed documents
+        # when they are few (the 0.05 filters: under 1 / FEW_LISTED of the documents)
+        listed = DocumentSet(base).narrowed(filters, np.flatnonzero)
         want = np.flatnonzero(np.logical_and.reduce([base, *filters]))
         assert by_masks.numbers.tolist() == by_numbers.numbers.tolist() == want.tolist()
+        assert listed.numbers.tolist() == want.tolist()
         assert np.array_equal(by_masks.mask, by_numbers.mask)
+        assert np.array_equal(by_masks.mask, listed.mask)
         assert np.array_equal(DocumentSet.of_numbers(want, size).mask, by_masks.mask)
+
+
+def test_columns_keep_the_listed_documents_of_their_filter_masks_only(tmp_path: Path) -> None:
+    # Columns.listed keeps the documents of a cached (read-only) filter mask, found by
+    # the mask itself; a writable mask, even with the same contents, is listed afresh.
+    write_columns(tmp_path, _rows(5, 2000))
+    columns = Columns.load(tmp_path)
+    topic = next(iter(columns.keywords["topic"].index))
+    mask = columns.keyword_mask("topic", [topic])
+    want = np.flatnonzero(mask).tolist()
+    assert want and columns.listed(mask).tolist() == want
+    assert columns.listed(mask) is columns.listed(mask)  # kept
+    copy = mask.copy()
+    assert columns.listed(copy).tolist() == want
+    assert columns.listed(copy) is not columns.listed(copy)  # not kept
+    copy[want[0]] = False
+    assert columns.listed(copy).tolist() == want[1:]
 
 
 def _counting(taken: Counter[str], name: str, function: Any) -> Any:

@@ -103,7 +103,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
     elif int(np.count_nonzero(base)) * FEW_MATCHES < columns.size:
         whole = DocumentSet(base, np.flatnonzero(base))  # few: filters narrow the numbers
     # every filter: its numbers serve both the ranking and the facets
-    chosen = whole.narrowed([mask for mask in f.values() if mask is not None])
+    chosen = whole.narrowed([mask for mask in f.values() if mask is not None], columns.listed)
     total = len(chosen.numbers)
     related = None  # hybrid: the best every-word match's own words rank the candidates
     if shape is not None and left_out is None and request.effective_sort == "relevance":
@@ -154,7 +154,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, started: float) -> Se
         ]
     facet_lists, dates = no_facets(), no_timeline()
     if request.facets:
-        without = _disjunctive(whole, f, chosen)
+        without = _disjunctive(whole, f, chosen, columns.listed)
         # disjunctive, as the year and month facets: without the dates
         undated_filters = without("date")
         per_slot = facets.month_counts(columns, undated_filters)
@@ -210,11 +210,15 @@ def _query_text(snapshot: Snapshot, request: SearchRequest) -> tuple[str, int | 
 
 
 def _disjunctive(
-    base: DocumentSet, f: dict[str, Mask | None], final: DocumentSet
+    base: DocumentSet,
+    f: dict[str, Mask | None],
+    final: DocumentSet,
+    listed: Callable[[Mask], npt.NDArray[np.int64]],
 ) -> Callable[[str], DocumentSet]:
     """Return `without(name)`: the documents of `base` passing every filter but `name`'s
     (a facet counts under the others). Facets counting the same documents (all of them,
-    without filters) share one DocumentSet; `final` (every filter) is the ranking's."""
+    without filters) share one DocumentSet; `final` (every filter) is the ranking's;
+    `listed`: a filter's documents (Columns.listed)."""
     active = tuple(name for name, mask in f.items() if mask is not None)
     sets = {active: final}
 
@@ -223,7 +227,7 @@ def _disjunctive(
         found = sets.get(others)
         if found is None:
             found = sets[others] = base.narrowed(
-                [mask for o in others if (mask := f[o]) is not None]
+                [mask for o in others if (mask := f[o]) is not None], listed
             )
         return found
 

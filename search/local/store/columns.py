@@ -30,6 +30,10 @@ from search.model import Article
 ARRAYS = "columns.npz"
 NAMES = "columns.json"
 MASK_CACHE = 128  # filter masks kept (one byte per document each)
+# A set known by its mask is narrowed through a filter's listed documents when they are
+# under 1 / FEW_LISTED of all: a gather of theirs instead of a pass over every document
+# (and another to list the result)
+FEW_LISTED = 8
 NO_DATE = np.iinfo(np.int64).min  # minutes since 1970 of a document without a date
 NEVER = int(np.iinfo(np.int64).max)  # day_or_max of a document without a date
 EPOCH = datetime(1970, 1, 1)
@@ -224,22 +228,47 @@ class DocumentSet:
             return len(self._numbers)
         return int(np.count_nonzero(self.mask))
 
-    def narrowed(self, masks: Sequence[BoolArray]) -> DocumentSet:
+    def narrowed(
+        self,
+        masks: Sequence[BoolArray],
+        numbers_of: Callable[[BoolArray], IntArray] | None = None,
+    ) -> DocumentSet:
         """Return the documents of this set that every mask of `masks` holds (the set
         itself when there is none): by their numbers when they are few, so no pass over
-        every document is made, else mask by mask."""
+        every document is made, else mask by mask. `numbers_of(mask)` (Columns.listed)
+        gives a mask's documents: the fewest, when few, are the ones looked at."""
         if not masks:
             return self
         if self._numbers is not None or self._mask is None:  # numbers at hand: use them
-            numbers = self.numbers
-            keep = masks[0][numbers]
-            for mask in masks[1:]:
-                keep &= mask[numbers]
-            return DocumentSet.of_numbers(numbers[keep], self.size)
+            return self._kept_of(self.numbers, masks, None)
+        if numbers_of is not None:
+            listed = [numbers_of(mask) for mask in masks]
+            fewest = min(range(len(masks)), key=lambda i: len(listed[i]))
+            if len(listed[fewest]) * FEW_LISTED < self.size:
+                return self._kept_of(listed[fewest], masks, fewest, self._mask)
         combined = self._mask & masks[0]
         for mask in masks[1:]:
             combined &= mask
         return DocumentSet(combined)
+
+    def _kept_of(
+        self,
+        numbers: IntArray,
+        masks: Sequence[BoolArray],
+        skip: int | None,
+        own: BoolArray | None = None,
+    ) -> DocumentSet:
+        """Return the set of `numbers` that every mask but masks[skip] (and `own`) holds."""
+        parts = [mask for i, mask in enumerate(masks) if i != skip]
+        if own is not None:
+            parts.insert(0, own)
+        if not parts:
+            return DocumentSet.of_numbers(numbers, self.size)
+        keep = parts[0][numbers]
+        for mask in parts[1:]:
+            keep &= mask[numbers]
+        # np.compress: the same numbers as numbers[keep], in about half the time
+        return DocumentSet.of_numbers(np.compress(keep, numbers), self.size)
 
     @property
     def bits(self) -> npt.NDArray[np.uint64]:
@@ -409,6 +438,7 @@ class Columns:
     newest_first: npt.NDArray[np.int64] = field(init=False)
     oldest_first: npt.NDArray[np.int64] = field(init=False)
     _masks: dict[tuple[str, tuple[int, ...]], BoolArray] = field(init=False)
+    _listed: dict[int, tuple[BoolArray, IntArray]] = field(init=False)  # by id(mask)
     _lock: threading.Lock = field(init=False)
 
     def __post_init__(self) -> None:
@@ -424,6 +454,7 @@ class Columns:
         self.newest_first = np.argsort(date_key(self.published), kind="stable")
         self.oldest_first = np.argsort(date_key(self.published, oldest=True), kind="stable")
         self._masks = {}
+        self._listed = {}
         self._lock = threading.Lock()
         arrays = (self.published, self.alive, self.month_slot, self.month, self.day)
         for array in (*arrays, self.day_or_max, self.month_or_min):
@@ -478,6 +509,20 @@ class Columns:
                     self._masks.clear()
                 self._masks[key] = mask
         return mask
+
+    def listed(self, mask: BoolArray) -> IntArray:
+        """Return np.flatnonzero(mask), kept for a read-only mask (a cached filter's: the
+        same filters come again); the entry holds the mask, so its id names only it."""
+        kept = self._listed.get(id(mask))
+        if kept is not None and kept[0] is mask:
+            return kept[1]
+        numbers = np.flatnonzero(mask)
+        if not mask.flags.writeable:
+            with self._lock:
+                if len(self._listed) > MASK_CACHE:
+                    self._listed.clear()
+                self._listed[id(mask)] = (mask, numbers)
+        return numbers
 
     def date_mask(self, start: date | None, end: date | None) -> BoolArray:
         """Return the (cached) mask of dated documents published on days start..end
