@@ -126,7 +126,22 @@ def test_common_is_the_sorted_intersection(small: list[int], large: list[int]) -
 
 def test_common_takes_other_integer_types(postings: PostingCache) -> None:
     docs = postings.get("title", "facial")[0]  # int32 document numbers
+    assert docs.dtype == np.int32
     other = np.array([0, 1, 2, 3], np.int64)
     got = common(docs, other)
     assert got.dtype == np.int64
     assert got.tolist() == np.intersect1d(docs, other).tolist()
+    # a few int64 values looked up in many int32 ones (in their type when they fit):
+    # the sorted intersection, values beyond int32 included
+    rng = np.random.default_rng(5)
+    many = np.unique(rng.integers(0, 2**31 - 1, 5000)).astype(np.int32)
+    for few in (
+        np.unique(np.concatenate([rng.choice(many, 20), rng.integers(0, 2**31 - 1, 20)])),
+        np.array([-(2**40), int(many[3]), int(many[-1]), 2**31 - 1, 2**40], np.int64),
+        np.zeros(0, np.int64),
+    ):
+        few = few.astype(np.int64)
+        want = np.intersect1d(few, many.astype(np.int64)).tolist()
+        for a, b in ((few, many), (many, few)):
+            got = common(a, b)
+            assert got.dtype == np.int64 and got.tolist() == want

@@ -16,6 +16,7 @@ from search.local.searching.blocks import POSITION_SPAN
 from search.local.searching.postings import PostingCache
 
 Keys = npt.NDArray[np.int64]
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 
 def phrase_documents(
@@ -45,20 +46,33 @@ def phrase_documents(
 
 def common(values: npt.NDArray[Any], others: npt.NDArray[Any]) -> Keys:
     """Return the values of sorted unique `values` also in sorted unique `others`, as int64."""
-    values, others = values.astype(np.int64, copy=False), others.astype(np.int64, copy=False)
     if len(values) > len(others):
         values, others = others, values
+    values = values.astype(np.int64, copy=False)
     if len(values) * 16 < len(others):  # a few lookups: a binary search each
-        at = np.searchsorted(others, values)
+        # Looked up in the larger array's own type (int32 document numbers of a posting
+        # list): casting it to int64 would copy all of it for a few lookups.
+        at = np.searchsorted(others, _as_type_of(values, others))
         found = at < len(others)
         found[found] = others[at[found]] == values[found]
         return values[found]
+    others = others.astype(np.int64, copy=False)
     # Similar sizes: merge the two sorted runs (a stable sort of two runs is one merge)
     # and keep what appears twice, in linear time instead of a search per value.
     merged = np.concatenate([values, others])
     merged.sort(kind="stable")
     twice: Keys = merged[1:][merged[1:] == merged[:-1]]
     return twice
+
+
+def _as_type_of(values: Keys, others: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Return `values` (sorted int64) as int32 when `others` are int32 and every value
+    fits (the same numbers), else as they are."""
+    if others.dtype != np.int32 or not len(values):
+        return values
+    if int(values[0]) < INT32_MIN or int(values[-1]) > INT32_MAX:  # sorted: the extremes
+        return values
+    return values.astype(np.int32)
 
 
 def _keys_of(keys: Keys, docs: npt.NDArray[Any]) -> Keys:
