@@ -8,6 +8,7 @@ sorted intersection under it, against NumPy's intersect1d on both of its strateg
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from whoosh import query as wq
 
 from search.local.searching.phrases import common, phrase_documents
 from search.local.searching.postings import PostingCache
+from search.local.searching.ranking import EXCERPT_BONUS, TITLE_BONUS, holding, rerank
 
 # Positions of the articles' title and excerpt terms (engine_support.SEEDS):
 #   airports: title facial 0 recognit 1 airport 2; excerpt airport 0 adopt 1 face 2 scan 3
@@ -145,3 +147,40 @@ def test_common_takes_other_integer_types(postings: PostingCache) -> None:
         for a, b in ((few, many), (many, few)):
             got = common(a, b)
             assert got.dtype == np.int64 and got.tolist() == want
+
+
+def test_holding_is_isin_for_sorted_found() -> None:
+    rng = np.random.default_rng(9)
+    for trial in range(200):
+        numbers = rng.permutation(rng.integers(0, 300, int(rng.integers(1, 120))))
+        found = np.unique(rng.integers(-5, 320, int(rng.integers(1, 40))))
+        want = np.isin(numbers, found)
+        assert holding(numbers, found).tolist() == want.tolist(), trial
+
+
+def test_proximity_reranking_equals_adding_every_pairs_bonus(postings: PostingCache) -> None:
+    # rerank skips pairs adjacent nowhere in the window and tests membership by binary
+    # search: the same order and scores as adding each pair's np.isin bonus, 0 or not.
+    def adjacent(field: str, words: list[str], docs: np.ndarray) -> np.ndarray:
+        return phrase_documents(postings, field, words, docs)
+
+    documents = np.arange(postings.size)
+    rng = np.random.default_rng(3)
+    stem_lists = [["facial", "recognit", "airport"], ["recognit", "facial"], ["robot", "robot"]]
+    stem_lists += [["zzqxjvwk", "facial"], ["facial", "win", "cream"]]
+    for stems in stem_lists:
+        for _ in range(5):
+            numbers = rng.permutation(documents).astype(np.int64)
+            scores = rng.random(len(numbers)).astype(np.float32)
+            share = np.zeros(len(numbers), np.float32)
+            pairs = list(itertools.pairwise(stems))
+            window = np.sort(numbers)
+            for field, bonus in (("title", TITLE_BONUS), ("excerpt", EXCERPT_BONUS)):
+                for first, second in pairs:
+                    together = adjacent(field, [first, second], window)
+                    share += bonus * np.isin(numbers, together) / len(pairs)
+            boosted = (scores + float(scores.max()) * share).astype(np.float32)
+            order = np.argsort(-boosted, kind="stable")
+            got_numbers, got_scores = rerank(numbers, scores, stems, adjacent)
+            assert got_numbers.tolist() == numbers[order].tolist()
+            assert got_scores.tobytes() == boosted[order].tobytes()
