@@ -19,7 +19,7 @@ from search.date_math import resolve
 from search.errors import BadQuery
 from search.local.searching.timeline import MONTHS, timeline
 from search.local.store.build import build_index
-from search.local.store.columns import EPOCH, NO_DATE
+from search.local.store.column_files import EPOCH, NO_DATE
 from search.params import parse_search, search_request
 from search.results import Filters, SearchResult, Timeline, TimelineBucket
 from search.web.answers import Answers

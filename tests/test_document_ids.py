@@ -19,7 +19,7 @@ from search.local.backend import LocalBackend
 from search.local.store import generations, segments
 from search.local.store.build import SCHEMA_VERSION, build_index
 from search.local.store.checksums import write_checksums
-from search.local.store.columns import ARRAYS
+from search.local.store.column_files import ARRAYS
 from search.local.store.document_ids import IDS, DocumentIds, id_value, id_values
 from search.local.store.schema import build_schema
 

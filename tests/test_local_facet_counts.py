@@ -21,7 +21,10 @@ from search.local.searching.facet_counts import (
     month_counts,
 )
 from search.local.searching.timeline import counted_timeline, month_timeline, timeline
-from search.local.store.columns import HEAD_SHARE, Columns, DocumentSet, Row, write_columns
+from search.local.store.column_files import Row, write_columns
+from search.local.store.columns import Columns
+from search.local.store.document_sets import DocumentSet
+from search.local.store.keyword_columns import HEAD_SHARE
 from search.results import FacetValue
 
 SIZE = 3 * HEAD_SHARE * 10  # enough documents for common (bitset) and rare values

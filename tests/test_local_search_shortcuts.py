@@ -19,9 +19,11 @@ from search.local import backend as backend_module
 from search.local.searching import strategy
 from search.local.searching.hits import make_hit
 from search.local.searching.matching import Evaluator
-from search.local.store import columns as columns_module
+from search.local.store import keyword_columns as columns_module
 from search.local.store.build import build_index
-from search.local.store.columns import Columns, DocumentSet, Row, write_columns
+from search.local.store.column_files import Row, write_columns
+from search.local.store.columns import Columns
+from search.local.store.document_sets import DocumentSet
 from search.request import SearchRequest
 
 

@@ -18,7 +18,9 @@ import numpy as np
 import numpy.typing as npt
 
 from search.facets import LIST_LIMIT
-from search.local.store.columns import Columns, DocumentSet, KeywordColumn, month_label
+from search.local.store.columns import Columns, month_label
+from search.local.store.document_sets import DocumentSet
+from search.local.store.keyword_columns import KeywordColumn
 from search.results import FacetValue
 
 Mask = npt.NDArray[np.bool_]

@@ -20,7 +20,8 @@ from whoosh.analysis import STOP_WORDS
 from search.local.searching.matching import Match
 from search.local.searching.query_parser import plain_words
 from search.local.searching.recency import decay
-from search.local.store.columns import NO_DATE, DocumentSet
+from search.local.store.column_files import NO_DATE
+from search.local.store.document_sets import DocumentSet
 from search.local.store.schema import stem_word
 
 if TYPE_CHECKING:

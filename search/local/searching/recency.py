@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from search.local.store.columns import NO_DATE
+from search.local.store.column_files import NO_DATE
 
 
 def decay(

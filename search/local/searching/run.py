@@ -32,7 +32,8 @@ from search.local.searching.semantic import (
 from search.local.searching.snapshot import Snapshot
 from search.local.searching.strategy import text_match
 from search.local.searching.timeline import month_timeline
-from search.local.store.columns import Columns, DocumentSet
+from search.local.store.columns import Columns
+from search.local.store.document_sets import DocumentSet
 from search.request import SearchRequest
 from search.results import FacetValue, Filters, SearchResult, no_facets, no_timeline
 

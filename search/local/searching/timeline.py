@@ -18,7 +18,9 @@ import numpy as np
 import numpy.typing as npt
 
 from search.local.searching.facet_counts import remembered
-from search.local.store.columns import NEVER, NO_DATE, Columns, DocumentSet
+from search.local.store.column_files import NO_DATE
+from search.local.store.columns import NEVER, Columns
+from search.local.store.document_sets import DocumentSet
 from search.results import Timeline, TimelineBucket
 
 DAY_SPAN = 45  # days: up to a month and a half of daily bars

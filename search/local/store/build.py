@@ -25,7 +25,7 @@ from search.local.store import document_tables as tables
 from search.local.store import generations
 from search.local.store import segments as writers
 from search.local.store.checksums import CHECKSUMS, write_checksums
-from search.local.store.columns import ARRAYS, NAMES
+from search.local.store.column_files import ARRAYS, NAMES
 from search.local.store.manifest import (
     PLAIN_RECORDS,
     RECORDS,

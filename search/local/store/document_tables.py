@@ -12,7 +12,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from search.identity import doc_id
-from search.local.store.columns import Row, article_row, write_columns
+from search.local.store.column_files import Row, article_row, write_columns
 from search.local.store.stories import StoryRow, write_stories
 from search.local.store.vectors import embedded_text
 from search.model import Article

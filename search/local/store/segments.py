@@ -29,7 +29,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 
 from search.ingest.forking import fork_map, parent_alive
-from search.local.store.columns import ARRAYS
+from search.local.store.column_files import ARRAYS
 from search.local.store.document_ids import IDS, DocumentIds, id_values
 from search.local.store.packed import Packed
 from search.local.store.schema import article_fields, build_schema
