@@ -35,7 +35,7 @@ ENGINES = ("ours", "tantivy", "sqlite-fts5")
 
 _CHILD = """
 import sys
-sys.path[:] = [p for p in sys.path if p not in ("", ".")]  # the tree of PYTHONPATH
+sys.path[:] = [sys.argv[4], *(p for p in sys.path if p not in ("", "."))]  # the tree's code
 import json, os, resource, time
 from pathlib import Path
 engine, seeds, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
@@ -74,11 +74,14 @@ print(json.dumps({
 """
 
 
+TREE = Path(__file__).resolve().parents[1]  # the source tree whose code is measured
+
+
 def build_once(engine: str, seeds: Path, out: Path) -> dict[str, Any]:
     """Build `seeds` with `engine` into `out` (emptied first); return what was measured."""
     shutil.rmtree(out, ignore_errors=True)
     load = os.getloadavg()[0]
-    run = run_child(_CHILD, engine, str(seeds), str(out), track_pss=True)
+    run = run_child(_CHILD, engine, str(seeds), str(out), str(TREE), track_pss=True)
     documents = int(run.output["documents"])  # type: ignore[call-overload]
     seconds = float(run.output["seconds"])  # type: ignore[arg-type]
     index_seconds = run.output["index_seconds"]
