@@ -18,9 +18,10 @@ from typing import Protocol
 
 from search.config import BACKENDS, Settings
 from search.errors import BuildError, SearchError
+from search.lookup_results import DocumentDetail, Health, Suggestions
 from search.model import IndexReport
 from search.request import SearchRequest
-from search.results import DocumentDetail, Health, SearchResult, Suggestions
+from search.results import SearchResult
 
 Progress = Callable[[int, int], None]  # (done, total) while a build reads or writes
 

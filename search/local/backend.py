@@ -27,8 +27,9 @@ from search.local.searching.run import run_search
 from search.local.searching.snapshot import Snapshot
 from search.local.searching.suggest import suggest_for
 from search.local.store import checksums, generations
+from search.lookup_results import DocumentDetail, Health, Suggestions
 from search.request import SearchRequest
-from search.results import DocumentDetail, Health, SearchResult, Suggestions
+from search.results import SearchResult
 
 _ID = re.compile(r"[0-9a-f]{16}")  # search.identity.doc_id's form
 CHECK_INTERVAL = 1.0  # seconds between looks at CURRENT from the request path

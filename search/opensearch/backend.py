@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from opensearchpy import exceptions as os_errors
 
 from search.errors import BackendUnavailable, BadQuery, DocumentNotFound, IndexMissing
+from search.lookup_results import DocumentDetail, Health, StoryCoverage, Suggestions
 from search.opensearch import searching
 from search.opensearch.connection import (
     PARTIAL_PAUSE_S,
@@ -38,7 +39,7 @@ from search.opensearch.strategy import Strategy
 from search.opensearch.suggestions import did_you_mean, suggestions
 from search.opensearch.text_query import Unit, explicit_query, plan_text
 from search.request import SearchRequest
-from search.results import DocumentDetail, Health, Hit, SearchResult, StoryCoverage, Suggestions
+from search.results import Hit, SearchResult
 
 CHECK_INTERVAL = 1.0  # seconds between looks at the alias from the request path
 WATCH_INTERVAL = 0.5  # seconds between looks by the watcher thread (servers)

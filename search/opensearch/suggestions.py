@@ -17,10 +17,10 @@ from opensearchpy import exceptions as os_errors
 
 from search.local.searching.query_parser import plain_words
 from search.local.searching.suggest import SUGGESTED, _starts_a_word
+from search.lookup_results import Suggestion
 from search.opensearch.index_meta import IndexMeta
 from search.opensearch.searching import HIT_FIELDS
 from search.opensearch.text_query import Query, explicit_query
-from search.results import Suggestion
 
 Call = Callable[[Callable[[], Any]], Any]
 

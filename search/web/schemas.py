@@ -13,16 +13,16 @@ import dataclasses
 import types
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
-from search import results
+from search import lookup_results, results
 from search.contract import Doc
 
 # Component names the API has always used, where they differ from the class names.
-NAMES: dict[type, str] = {results.DocumentDetail: "Document", results.StoryGroup: "Story"}
+NAMES: dict[type, str] = {lookup_results.DocumentDetail: "Document", results.StoryGroup: "Story"}
 ROOTS = (
     results.SearchResult,
-    results.Suggestions,
-    results.DocumentDetail,
-    results.Health,
+    lookup_results.Suggestions,
+    lookup_results.DocumentDetail,
+    lookup_results.Health,
 )
 
 

@@ -13,7 +13,8 @@ import numpy as np
 from search.local.searching.highlight import highlight
 from search.local.searching.snapshot import Snapshot
 from search.local.store.columns import date_key
-from search.results import DocumentDetail, Highlights, Hit, Provider, StoryCoverage
+from search.lookup_results import DocumentDetail, StoryCoverage
+from search.results import Highlights, Hit, Provider
 
 HITS_KEPT = 4096  # hits kept per generation: result pages of repeated queries repeat
 

@@ -7,7 +7,8 @@ from search.local.searching.hits import make_hit
 from search.local.searching.matching import Evaluation
 from search.local.searching.ranking import ranked
 from search.local.searching.snapshot import Snapshot
-from search.results import Hit, Suggestion
+from search.lookup_results import Suggestion
+from search.results import Hit
 
 SUGGESTED = tuple(f.name for f in KEYWORD_FACETS if f.suggest)  # facets offered as completions
 
