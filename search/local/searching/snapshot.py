@@ -154,10 +154,7 @@ class Snapshot:
             tree = word_tree(text, self.stemmer)
             if tree is None:
                 tree = parse(self.parser, text)
-            with self._state:
-                self._parsed[text] = tree
-                if len(self._parsed) > PARSED_CACHE:
-                    self._parsed.popitem(last=False)
+            self._keep(self._parsed, text, tree)
         return tree
 
     def plan(self, text: str) -> Plan | None:
@@ -166,10 +163,7 @@ class Snapshot:
         if text in self._plans:
             return self._plans[text]
         found = plan(self, text, self.synonyms)
-        with self._state:
-            self._plans[text] = found
-            if len(self._plans) > PARSED_CACHE:
-                self._plans.popitem(last=False)
+        self._keep(self._plans, text, found)
         return found
 
     def corrected(self, text: str) -> str:
@@ -179,11 +173,16 @@ class Snapshot:
         found = self._corrected.get(text)
         if found is None:
             found = self.vocabulary.correct_text(text, plain_words(text), self.holds)
-            with self._state:
-                self._corrected[text] = found
-                if len(self._corrected) > PARSED_CACHE:
-                    self._corrected.popitem(last=False)
+            self._keep(self._corrected, text, found)
         return found
+
+    def _keep(self, cache: OrderedDict[str, Any], text: str, value: Any) -> None:
+        """Keep `value` for query `text` in one of the per-text caches, the oldest
+        entries going past PARSED_CACHE (query texts are user input: bounded)."""
+        with self._state:
+            cache[text] = value
+            if len(cache) > PARSED_CACHE:
+                cache.popitem(last=False)
 
     def stored(self, number: int) -> dict[str, Any]:
         """Return the stored fields of document `number` (cached)."""
