@@ -22,6 +22,7 @@ from search.local.searching.matching import Evaluator
 from search.local.searching.plain_text import Plan, plan
 from search.local.searching.postings import CACHE_POSTINGS, PostingCache
 from search.local.searching.query_parser import build_parser, parse, plain_words, word_tree
+from search.local.searching.text_matches import TextMatches
 from search.local.store.columns import Columns
 from search.local.store.document_ids import DocumentIds
 from search.local.store.generations import read_meta
@@ -72,6 +73,7 @@ class Snapshot:
         self._plans: OrderedDict[str, Plan | None] = OrderedDict()
         self._corrected: OrderedDict[str, str] = OrderedDict()
         self.hits: OrderedDict[tuple[int, float, frozenset[str]], Hit] = OrderedDict()  # page_hit
+        self.matches = TextMatches()  # strategy.text_match
         self._users = 0
         self._retired = False
         self._state = threading.Lock()

@@ -26,6 +26,7 @@ from search.local.searching.matching import Evaluation, Match
 from search.local.searching.phrases import common
 from search.local.searching.plain_text import Plan
 from search.local.searching.snapshot import Snapshot
+from search.local.searching.text_matches import packed
 from search.results import Matching
 
 RELAX_BELOW = 10  # match=most relaxes while fewer documents than this (a page) match
@@ -43,9 +44,25 @@ class TextMatch:
 
 
 def text_match(snapshot: Snapshot, text: str, strategy: str, info: Evaluation) -> TextMatch:
-    """Return the match of `text` under `strategy`."""
+    """Return the match of `text` under `strategy` (kept per generation: text_matches),
+    adding the terms it matched and the expansions it capped to `info`."""
     if not text.strip():
         return TextMatch(None, None, [])
+    kept = snapshot.matches.get(text, strategy)
+    if kept is None:
+        part = Evaluation(deadline=info.deadline, limit=info.limit)
+        found = _text_match(snapshot, text, strategy, part)
+        assert found.match is not None
+        kept = packed(found.match, found.matching, found.words, part)
+        snapshot.matches.put(text, strategy, kept)
+        kept.add_to(info)
+        return found
+    kept.add_to(info)
+    return TextMatch(kept.match(snapshot.columns.size), kept.matching, list(kept.words))
+
+
+def _text_match(snapshot: Snapshot, text: str, strategy: str, info: Evaluation) -> TextMatch:
+    """Return the match of non-empty `text` under `strategy`, evaluated."""
     planned = snapshot.plan(text)
     if planned is None:  # explicit syntax: the parser's strict reading
         return TextMatch(snapshot.evaluator.evaluate(snapshot.parse(text), info), None, [text])
