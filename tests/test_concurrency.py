@@ -22,10 +22,12 @@ def test_threads_search_while_generations_are_published(tmp_path: Path) -> None:
     seeds, index = tmp_path / "seeds", tmp_path / "index"
     write_corpus(seeds, 600, seed=1)
     build_index(seeds, index, progress=False)
-    reference = LocalBackend(index)
     expected: dict[str, dict[SearchRequest, int]] = {}
 
     def remember() -> None:
+        # A new backend each time: one kept open looks at CURRENT at most once a second
+        # (CHECK_INTERVAL), and a build can take less than that.
+        reference = LocalBackend(index)
         with reference.snapshot() as snapshot:
             name = snapshot.name
         expected[name] = {r: reference.search(r).total for r in REQUESTS}
