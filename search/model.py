@@ -61,6 +61,10 @@ class ParsedFile:
     related: list[Article] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    def __reduce__(self) -> tuple[Callable[..., ParsedFile], tuple[object, ...]]:
+        # Pickled from each parsing child of a build: as its values, twice as fast
+        return ParsedFile, (self.article, self.related, self.warnings)
+
 
 @dataclass(frozen=True, slots=True)
 class SkippedFile:

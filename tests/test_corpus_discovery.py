@@ -57,7 +57,7 @@ def test_discovery_rules(seeds_dir: Path, tmp_path: Path) -> None:
     ]
     for found_file in found:
         assert found_file == SeedFile(
-            seeds_dir / found_file.relative,
+            str(seeds_dir / found_file.relative),
             found_file.relative,
             len(files[found_file.relative]),
             (seeds_dir / found_file.relative).stat().st_mtime_ns,

@@ -4,18 +4,22 @@ index holds or of a token glued to digits or hyphens (GPT-3)."""
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from api_contract import BuiltIndex
 
+from search.ingest.corpus import discover, merge, parse_files
 from search.local import LocalBackend
 from search.local.searching.query_parser import plain_words
 from search.local.store import vocabulary
 from search.local.store.build import build_index
 from search.local.store.vocabulary import Vocabulary, edit_distance, glued
+from search.model import Article, ParsedFile
 from search.request import SearchRequest
 
 
@@ -181,3 +185,41 @@ def test_glued(text: str, word: str, expected: bool) -> None:
 )
 def test_edit_distance(a: str, b: str, distance: int) -> None:
     assert edit_distance(a, b) == distance
+
+
+# --- the words a build counts ------------------------------------------------------------
+
+
+def _words_by_definition(documents: list[Article]) -> Counter[str]:
+    """The vocabulary's definition: every match of its pattern in each lowercased text."""
+    counts: Counter[str] = Counter()
+    for d in documents:
+        text = " ".join((d.title, d.excerpt, " ".join(d.topics), d.provider_name or ""))
+        counts.update(re.findall(r"[^\W\d_]{2,30}", text.lower()))
+    return counts
+
+
+def test_counted_words_follow_the_definition_on_the_corpus(corpus_dir: Path) -> None:
+    files, _ = discover(corpus_dir)
+    documents = merge(r for r in parse_files(files) if isinstance(r, ParsedFile)).documents
+    counts = vocabulary.count_words(documents)
+    assert counts == _words_by_definition(documents)
+    assert len(counts) > 2_000  # the corpus's words, not an empty count equal to another
+
+
+def test_counted_words_follow_the_definition_on_hostile_text() -> None:
+    long_run = "a" * 65  # cut into 30 + 30 + 5 letters
+    titles = [
+        f"{long_run} {'b' * 61} x",  # 61: 30 + 30 and a lone letter dropped
+        "snake_case GPT-3 covid19 A1B2 ½x ²²",  # underscores, digits and numerals split words
+        "ΟΔΟΣ ΟΔΟΣ. İstanbul ǅemal",  # final sigma, a dotted capital, a title-case letter
+        "tab\tsep\x1cfile\u2028line\u3000wide\xa0nbsp",  # every kind of whitespace
+        "naïve café — «quoted» it's 'x' y",
+    ]
+    documents = [
+        Article(key=f"k{n}", kind="article", title=t, source="s.md", excerpt=t[::-1])
+        for n, t in enumerate(titles)
+    ]
+    counts = vocabulary.count_words(documents)
+    assert counts == _words_by_definition(documents)
+    assert counts["a" * 30] == 4 and counts["aaaaa"] == 2 and counts["b" * 30] == 4

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from search.ingest.forking import ChildFailed, fork_map
+from search.model import Article, ParsedFile
 
 
 def _square_after_writing_pid(job: tuple[Path, int]) -> int:
@@ -99,3 +102,20 @@ def test_the_collector_is_frozen_only_while_children_run() -> None:
     assert fork_map(_divide, [2], nested) == [0.5]
     assert seen[0] > 0 and seen[1] > 0
     assert gc.get_freeze_count() == before
+
+
+def _parsed_file(number: int) -> ParsedFile:
+    published = datetime(2024, 5, number, 12, 30, tzinfo=UTC)
+    article = Article(
+        f"k{number}", "article", "Title", "a.md", "excerpt", "body", ("AI", "Chips"),
+        "Provider", "provider.com", published, "https://x.test/a", None, "news", "story", 3,
+        ("r1", "r2"),
+    )  # fmt: skip
+    related = [Article("r1", "related", "Other", "a.md", published=published)]
+    return ParsedFile(article, related, [f"a.md: warning {number}"])
+
+
+def test_parsed_files_cross_from_a_child_whole() -> None:
+    sent = fork_map(_parsed_file, [1, 2])
+    assert sent == [_parsed_file(1), _parsed_file(2)]
+    assert pickle.loads(pickle.dumps(sent[0])) == _parsed_file(1)

@@ -1,10 +1,10 @@
-"""Packed records (search/local/store/packed.py): the same sequence, read chunk by chunk."""
+"""Packed records (search/ingest/packed.py): the same sequence, read chunk by chunk."""
 
 from __future__ import annotations
 
 import pytest
 
-from search.local.store.packed import CHUNK, Packed
+from search.ingest.packed import CHUNK, Packed
 from search.local.store.segments import split
 from search.model import Article
 

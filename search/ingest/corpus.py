@@ -29,7 +29,7 @@ SEED_SUFFIXES = (".md", ".markdown", ".txt")
 class SeedFile:
     """A candidate seed file: where it is, and what tells a changed file from the same one."""
 
-    path: Path
+    path: str  # a string, not a Path: making 100,000 Paths was a third of discovering them
     relative: str  # POSIX path relative to the seeds folder: the file's name in reports
     size: int
     mtime_ns: int
@@ -50,9 +50,8 @@ def discover(seeds_dir: Path) -> tuple[list[SeedFile], list[SkippedFile]]:
                 continue
             path = os.path.join(folder, name)  # noqa: PTH118 (a string, as said above)
             relative = prefix + name
-            try:
-                relative.encode("utf-8")
-            except UnicodeEncodeError:  # a byte name from another encoding: say which, readably
+            if not relative.isascii() and not _utf8(relative):
+                # a byte name from another encoding: say which, readably
                 shown = relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                 skipped.append(SkippedFile(shown, "file name is not valid UTF-8"))
                 continue
@@ -72,13 +71,27 @@ def discover(seeds_dir: Path) -> tuple[list[SeedFile], list[SkippedFile]]:
                     )
                 )
             else:
-                found.append(SeedFile(Path(path), relative, stat.st_size, stat.st_mtime_ns))
+                found.append(SeedFile(path, relative, stat.st_size, stat.st_mtime_ns))
     found.sort(key=lambda f: f.relative)
     skipped.sort(key=lambda s: s.path)
     return found, skipped
 
 
-def _newest_first(record: Article) -> tuple[bool, datetime]:
+def _utf8(name: str) -> bool:
+    """Return whether `name` (from the file system) is valid UTF-8: no escaped bytes."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+Newest = tuple[bool, datetime]
+
+
+def newest_first(record: Article) -> Newest:
+    """Return what ranks a key's records: the larger, the better (the later published;
+    any date beats none)."""
     return record.published is not None, record.published or datetime.min
 
 
@@ -100,14 +113,14 @@ def merge(parsed: Iterable[ParsedFile]) -> Merged:
         records += 1 + len(item.related)
         article = item.article
         best = own.get(article.key)
-        if best is None or _newest_first(article) > _newest_first(best):
+        if best is None or newest_first(article) > newest_first(best):
             own[article.key] = article
         for record in item.related:
             topics = related_topics.setdefault(record.key, {})
             for topic in (*record.topics, *article.topics):
                 topics.setdefault(topic.casefold(), topic)
             best = related.get(record.key)
-            if best is None or _newest_first(record) > _newest_first(best):
+            if best is None or newest_first(record) > newest_first(best):
                 related[record.key] = record
     documents = list(own.values())
     for key, record in related.items():
@@ -151,32 +164,48 @@ def parse_and_summarize(
     return [result for part, _ in parts for result in part], summaries
 
 
+def summarize_files(
+    files: Sequence[SeedFile],
+    summarize: Callable[[Sequence[SeedFile], list[Parsed]], Summary],
+    progress: bool | None = None,
+) -> list[Summary]:
+    """Return summarize(share, its results) for each share of the files, in order, as
+    parse_and_summarize does; the results themselves stay where they were parsed (a
+    forked child, for a large set): only the summaries cross to this process."""
+    return [summary for _, summary in _parse_parts(files, progress, summarize, keep=False)]
+
+
+Job = tuple[
+    Sequence[SeedFile],
+    bool | None,
+    int,
+    Callable[[Sequence[SeedFile], list[Parsed]], Any] | None,
+    bool,
+]
+
+
 def _parse_parts(
     files: Sequence[SeedFile],
     progress: bool | None,
     summarize: Callable[[Sequence[SeedFile], list[Parsed]], Any] | None,
+    keep: bool = True,
 ) -> list[tuple[list[Parsed], Any]]:
     workers = min(os.cpu_count() or 1, 4) if hasattr(os, "fork") else 1
     if len(files) < PARALLEL_MIN_FILES or workers < 2:
-        return [_parse_part((files, progress, 0, summarize))]  # 0: in-process, no parent
+        return [_parse_part((files, progress, 0, summarize, keep))]  # 0: in-process
     share = -(-len(files) // workers)
     parent = os.getpid()
-    jobs = [
-        (files[i * share : (i + 1) * share], progress if i == 0 else False, parent, summarize)
+    jobs: list[Job] = [
+        (files[i * share : (i + 1) * share], progress if i == 0 else False, parent, summarize, keep)
         for i in range(workers)
     ]
     return fork_map(_parse_part, jobs)
 
 
-def _parse_part(
-    job: tuple[
-        Sequence[SeedFile],
-        bool | None,
-        int,
-        Callable[[Sequence[SeedFile], list[Parsed]], Any] | None,
-    ],
-) -> tuple[list[Parsed], Any]:
-    files, progress, parent, summarize = job
+def _parse_part(job: Job) -> tuple[list[Parsed], Any]:
+    """Return the results of parsing the job's files (none unless it says keep them),
+    and their summary (if it names a function for it)."""
+    files, progress, parent, summarize, keep = job
     results: list[Parsed] = []
     disable = None if progress is None else not progress
     for number, seed in enumerate(tqdm(files, desc="reading", unit="file", disable=disable)):
@@ -186,4 +215,5 @@ def _parse_part(
             results.append(parse_seed(seed.path, seed.relative))
         except SeedError as exc:
             results.append(SkippedFile(seed.relative, exc.reason))
-    return results, None if summarize is None else summarize(files, results)
+    summary = None if summarize is None else summarize(files, results)
+    return results if keep else [], summary

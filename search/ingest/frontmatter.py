@@ -90,10 +90,11 @@ def load_front_matter(yaml_text: str) -> dict[str, Any]:
     return data
 
 
-def parse_seed(path: Path, relative: str) -> ParsedFile:
+def parse_seed(path: str | Path, relative: str) -> ParsedFile:
     """Read one seed file; raise SeedError naming the file if it cannot be used."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:  # noqa: PTH123 (a string path: no Path made per file)
+            raw = handle.read()
     except OSError as exc:
         raise SeedError(relative, f"cannot read: {exc.strerror or exc}") from None
     return parse_seed_bytes(raw, relative)

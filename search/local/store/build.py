@@ -19,8 +19,16 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from search.errors import BuildError, SearchError
-from search.ingest.corpus import SeedFile, count_kinds, discover, merge, parse_and_summarize
+from search.ingest.corpus import (
+    SeedFile,
+    count_kinds,
+    discover,
+    merge,
+    parse_files,
+    summarize_files,
+)
 from search.ingest.forking import fork_map
+from search.ingest.packed_merge import MergedDocuments, PackedShare, merge_packed, pack_share
 from search.local.store import document_tables as tables
 from search.local.store import generations
 from search.local.store import segments as writers
@@ -125,7 +133,12 @@ def _build(
             notes.append(note)
             incremental = False
     files, skipped = discover(seeds_dir)
-    records, read, compressed = _read_files(files, previous, skipped, progress)
+    if incremental:
+        records, read = _read_changed(files, previous, skipped, progress)
+        shares: list[tuple[bytes, PackedShare]] = []
+    else:
+        shares, read = _read_all(files, skipped, progress), len(files)
+        records = []
     del files  # their paths are not needed past reading
     checkpoint("parsed")
     if strict and skipped:
@@ -133,32 +146,37 @@ def _build(
             f"--strict: {len(skipped)} seed file(s) skipped, nothing published "
             f"(first: {skipped[0].path}: {skipped[0].reason})"
         )
-    merged = merge(r.parsed for r in records)
-    documents, duplicates = merged.documents, merged.duplicates
-    del merged
-    kinds = count_kinds(documents)
-    warnings = [w for r in records for w in r.parsed.warnings]
+    if incremental:
+        merged = merge(r.parsed for r in records)
+        documents: Sequence[Article] = merged.documents
+        duplicates, kinds = merged.duplicates, count_kinds(documents)
+        warnings = [w for r in records for w in r.parsed.warnings]
+        del merged
+    else:
+        packs = merge_packed([share for _, share in shares])
+        documents, duplicates, kinds = packs.documents, packs.duplicates, packs.kinds
+        warnings = [w for _, share in shares for w in share.warnings]
+        members = [member for member, _ in shares]
+        del packs, shares  # the packs stay, held by the documents; the marks go
     folder = generations.new_generation(index_dir)
     texts: list[str | None] = []  # each document number's text to embed
     try:
         if incremental and current is not None:
-            counts = _apply_changes(current, folder, previous, documents, checkpoint)
+            counts = _apply_changes(current, folder, previous, list(documents), checkpoint)
             words = count_words(documents)
             write_records(folder / RECORDS, records)
             texts = tables.write_from_index(folder)
         else:
             counts = {"added": len(documents)}
-            assert compressed is not None  # a full build reads every file
-            write_record_members(folder / RECORDS, compressed)
-            # Packed, and the objects dropped, before the writers fork: see packed.py
-            shares = writers.split(documents)
-            del documents, records, compressed
+            write_record_members(folder / RECORDS, members)
+            parts = _writers_shares(documents)
+            del documents
 
             def other_files() -> None:  # while the forked writers work
-                texts.extend(*fork_map(tables.write_from_shares, [(folder, shares, embeddings)]))
+                texts.extend(*fork_map(tables.write_from_shares, [(folder, parts, embeddings)]))
 
             words = writers.write_shares(
-                folder, shares, progress=progress, checkpoint=checkpoint, meanwhile=other_files
+                folder, parts, progress=progress, checkpoint=checkpoint, meanwhile=other_files
             )
         if embeddings:
             notes.append(embed_generation(index_dir, folder, texts, progress))
@@ -206,15 +224,14 @@ def _previous_records(current: Path | None) -> tuple[dict[str, FileRecord], str 
         return {}, f"incremental build not possible ({exc}); built in full"
 
 
-def _read_files(
+def _read_changed(
     files: list[SeedFile],
     previous: dict[str, FileRecord],
     skipped: list[SkippedFile],
     progress: bool | None,
-) -> tuple[list[FileRecord], int, list[bytes] | None]:
-    """Return the records of every usable file (reusing unchanged ones), how many files
-    were read, and (when every file was read) the records already compressed for the
-    generation (compressed_records of each share, made where that share was parsed)."""
+) -> tuple[list[FileRecord], int]:
+    """Return the records of every usable file, reusing those of unchanged files, and
+    how many files were read (an incremental build)."""
     unchanged = {
         seed.relative: old
         for seed in files
@@ -222,9 +239,8 @@ def _read_files(
         and (old.size, old.mtime_ns) == (seed.size, seed.mtime_ns)
     }
     to_read = [seed for seed in files if seed.relative not in unchanged]
-    results, members = parse_and_summarize(to_read, _compressed_share, progress)
     fresh: dict[str, FileRecord] = {}
-    for seed, result in zip(to_read, results, strict=True):
+    for seed, result in zip(to_read, parse_files(to_read, progress), strict=True):
         if isinstance(result, ParsedFile):
             fresh[seed.relative] = _file_record(seed, result)
         else:
@@ -234,7 +250,19 @@ def _read_files(
     records = [
         r for seed in files if (r := unchanged.get(seed.relative) or fresh.get(seed.relative))
     ]
-    return records, len(to_read), None if unchanged else members
+    return records, len(to_read)
+
+
+def _read_all(
+    files: list[SeedFile], skipped: list[SkippedFile], progress: bool | None
+) -> list[tuple[bytes, PackedShare]]:
+    """Return, for each share of the files, its records compressed for the generation
+    (compressed_records) and packed for the writers (PackedShare), both made where the
+    share was parsed (a full build); add the files it skipped to `skipped`."""
+    shares = summarize_files(files, _share_of_build, progress)
+    skipped.extend(s for _, share in shares for s in share.skipped)
+    skipped.sort(key=lambda s: s.path)
+    return shares
 
 
 def _file_record(seed: SeedFile, parsed: ParsedFile) -> FileRecord:
@@ -242,13 +270,25 @@ def _file_record(seed: SeedFile, parsed: ParsedFile) -> FileRecord:
     return FileRecord(parsed.article.source, seed.size, seed.mtime_ns, parsed)
 
 
-def _compressed_share(seeds: Sequence[SeedFile], results: list[ParsedFile | SkippedFile]) -> bytes:
-    """Return the records of a share of the seed files, compressed (compressed_records)."""
-    return compressed_records(
+def _share_of_build(
+    seeds: Sequence[SeedFile], results: list[ParsedFile | SkippedFile]
+) -> tuple[bytes, PackedShare]:
+    """Return a share of the seed files' records compressed (compressed_records), and
+    packed with their marks (pack_share)."""
+    members = compressed_records(
         _file_record(seed, result)
         for seed, result in zip(seeds, results, strict=True)
         if isinstance(result, ParsedFile)
     )
+    return members, pack_share(results)
+
+
+def _writers_shares(documents: Sequence[Article]) -> Sequence[Sequence[Article]]:
+    """Return the documents of a full build as its writers take them (write_shares)."""
+    count = writers.worker_count(len(documents))
+    if isinstance(documents, MergedDocuments):
+        return documents.parts(count)
+    return writers.split(documents, count)
 
 
 def _apply_changes(

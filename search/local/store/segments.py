@@ -29,9 +29,9 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 
 from search.ingest.forking import fork_map, parent_alive
+from search.ingest.packed import Packed
 from search.local.store.column_files import ARRAYS
 from search.local.store.document_ids import IDS, DocumentIds, id_values
-from search.local.store.packed import Packed
 from search.local.store.schema import article_fields, build_schema
 from search.local.store.segment_files import INDEX_NAME, write_segment
 from search.local.store.vocabulary import count_words

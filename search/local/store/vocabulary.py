@@ -28,7 +28,8 @@ from whoosh.analysis import STOP_WORDS
 from search.model import Article
 
 WORDS = "words.json"
-_WORD = re.compile(r"[^\W\d_]{2,30}")  # letters only: numbers and codes are not misspelt
+_LONGEST = 30  # letters in a word: a longer run of letters is cut into words this long
+_WORD = re.compile(rf"[^\W\d_]{{2,{_LONGEST}}}")  # letters only: numbers, codes not misspelt
 MIN_CORRECTED = 5  # letters: shorter words are too near each other (gpt, gpu) to correct
 TWO_EDITS = 8  # letters: a word at least this long may be corrected by two edits
 MAX_TARGETS = 50_000  # commonest words a correction may give: bounds the index (~20 MB)
@@ -36,8 +37,13 @@ _JOINERS = "-\u2010\u2011_./+#@&"  # inside a token, these glue words to what fo
 
 
 def count_words(documents: Iterable[Article]) -> Counter[str]:
-    """Return how often each lowercase word occurs in titles, excerpts, topics, providers."""
-    counts: Counter[str] = Counter()
+    """Return how often each lowercase word occurs in titles, excerpts, topics, providers:
+    every match of _WORD in each document's lowercased text."""
+    # A match never spans whitespace (no space is a letter), so the text's matches are
+    # its whitespace-separated pieces' matches: the pieces are counted at C speed and
+    # the regular expression (most of the time when run over every text) runs once per
+    # distinct piece, about twice as fast in all
+    pieces: Counter[str] = Counter()
     for document in documents:
         text = " ".join(
             (
@@ -47,7 +53,15 @@ def count_words(documents: Iterable[Article]) -> Counter[str]:
                 document.provider_name or "",
             )
         )
-        counts.update(_WORD.findall(text.lower()))
+        pieces.update(text.lower().split())
+    counts: Counter[str] = Counter()
+    for piece, times in pieces.items():
+        if len(piece) <= _LONGEST and piece.isalpha():  # the piece is one word (if 2+ long)
+            if len(piece) > 1:
+                counts[piece] += times
+            continue
+        for word in _WORD.findall(piece):
+            counts[word] += times
     return counts
 
 

@@ -39,6 +39,11 @@ class Packed(Sequence[Item], Generic[Item]):
         for chunk in self._chunks:
             yield from pickle.loads(chunk)  # noqa: S301 (packed by this build)
 
+    def chunk(self, number: int) -> list[Item]:
+        """Return the records of chunk `number` (records number * CHUNK onwards), unpacked."""
+        records: list[Item] = pickle.loads(self._chunks[number])  # noqa: S301
+        return records
+
     @overload
     def __getitem__(self, index: int) -> Item: ...
 
@@ -53,5 +58,4 @@ class Packed(Sequence[Item], Generic[Item]):
             index += self._count
         if not 0 <= index < self._count:
             raise IndexError("packed index out of range")
-        chunk: list[Item] = pickle.loads(self._chunks[index // CHUNK])  # noqa: S301
-        return chunk[index % CHUNK]
+        return self.chunk(index // CHUNK)[index % CHUNK]
