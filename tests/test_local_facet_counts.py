@@ -4,10 +4,12 @@ the date facets with their selected period."""
 
 from __future__ import annotations
 
+import functools
 import random
-from collections import Counter
+from collections import Counter, OrderedDict
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -222,3 +224,21 @@ def test_the_timeline_and_date_facets_from_month_counts_equal_counting_the_docum
         assert counted_date_facets(columns, found, None, None, per_slot) == counted_date_facets(
             columns, DocumentSet(mask), None, None
         )
+
+
+def test_kept_values_and_lists_go_oldest_first_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past their bounds, the kept FacetValues and facet lists lose their oldest entries
+    only (emptying them all at once stalled a search), and what is made is unchanged."""
+    monkeypatch.setattr(facet_counts, "VALUE_CACHE", 3)
+    monkeypatch.setattr(facet_counts, "LISTS_KEPT", 2)
+    monkeypatch.setattr(facet_counts, "_values", OrderedDict())
+    made = [facet_counts.facet_value("AI", count, False) for count in range(5)]
+    assert made == [FacetValue("AI", count, False) for count in range(5)]
+    assert list(facet_counts._values) == [("AI", 2, False), ("AI", 3, False), ("AI", 4, False)]
+    assert facet_counts.facet_value("AI", 4, False) is made[4]  # kept: the same object
+    kept: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+    for key in ("a", "b", "c"):
+        assert facet_counts.remembered(kept, (key,), functools.partial(list, key)) == [key]
+    assert list(kept) == [("b",), ("c",)]

@@ -3,7 +3,8 @@ position keys (document * POSITION_SPAN + position) of a generation's PostingCac
 
 Phrases are checked against tiny literal indexes (tests/engine_support.py), with the
 documents listed by hand and with what Whoosh's own Phrase query finds; `common`, the
-sorted intersection under it, against NumPy's intersect1d on both of its strategies.
+sorted intersection under it, against NumPy's intersect1d on both of its strategies;
+Adjacency, which proximity re-ranking asks, against phrases within each window.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import pytest
 from engine_support import NOTES, names_of, open_reader, whoosh_matches
 from whoosh import query as wq
 
-from search.local.searching.phrases import common, phrase_documents
+from search.local.searching import phrases
+from search.local.searching.phrases import ADJACENT_ALL, Adjacency, common, phrase_documents
 from search.local.searching.postings import PostingCache
 from search.local.searching.ranking import EXCERPT_BONUS, TITLE_BONUS, holding, rerank
 
@@ -184,3 +186,49 @@ def test_proximity_reranking_equals_adding_every_pairs_bonus(postings: PostingCa
             got_numbers, got_scores = rerank(numbers, scores, stems, adjacent)
             assert got_numbers.tolist() == numbers[order].tolist()
             assert got_scores.tobytes() == boosted[order].tobytes()
+
+
+@pytest.mark.parametrize("limit", [ADJACENT_ALL, 0], ids=["kept-everywhere", "within-only"])
+def test_adjacency_answers_as_the_phrase_within_each_window(
+    tiny: Any, postings: PostingCache, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """Adjacency.documents, found once among every document holding the words (or, past
+    ADJACENT_ALL of them, among each window), gives phrase_documents(within)'s documents
+    of the window for every phrase of PHRASES and every window of the tiny index's
+    documents, asked twice."""
+    monkeypatch.setattr(phrases, "ADJACENT_ALL", limit)
+    adjacency = Adjacency(postings)
+    documents = list(range(tiny.doc_count_all()))
+    windows = [
+        np.array(window, np.int64)
+        for size in range(len(documents) + 1)
+        for window in itertools.combinations(documents, size)
+    ]
+    for _ in range(2):
+        for field, words, _ in PHRASES.values():
+            for window in windows:
+                # phrase_documents may also name documents outside a large `within`
+                # (it narrows the work, not the answer): compare inside the window
+                expected = np.intersect1d(phrase_documents(postings, field, words, window), window)
+                found = adjacency.documents(field, words, window)
+                assert found.dtype == np.int64
+                assert np.intersect1d(found, window).tolist() == expected.tolist()
+    kept = adjacency._kept[("title", "facial", "recognit")]
+    assert (kept is None) == (limit == 0)
+    assert kept is None or names_of(tiny, kept) == ["airports"]
+
+
+def test_adjacency_keeps_at_most_its_budget_of_documents_oldest_dropped_first(
+    postings: PostingCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past KEPT_DOCUMENTS documents over all phrases, the oldest phrases are dropped
+    (one document each here: "one-word" alone holds three), and answers stay right."""
+    monkeypatch.setattr(phrases, "KEPT_DOCUMENTS", 3)
+    adjacency = Adjacency(postings)
+    everything = np.arange(postings.size, dtype=np.int64)
+    for name in ("two-words", "the-other-order", "in-the-excerpt", "one-word"):
+        field, words, _ = PHRASES[name]
+        found = adjacency.documents(field, words, everything)
+        assert found.tolist() == phrase_documents(postings, field, words).tolist()
+    assert list(adjacency._kept) == [("title", "recognit")]
+    assert adjacency._size == 3

@@ -9,7 +9,9 @@ Only the values listed are made into FacetValues, and equal ones are made once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections import OrderedDict
 from collections.abc import Callable, Collection
 from datetime import date
 from typing import Any
@@ -26,8 +28,12 @@ from search.results import FacetValue
 Mask = npt.NDArray[np.bool_]
 VALUE_CACHE = 65_536  # FacetValues kept for reuse: (value, count, selected) repeats a lot
 LISTS_KEPT = 4_096  # facet lists kept by their counts: head queries count the same again
-_values: dict[tuple[str, int, bool], FacetValue] = {}
-_date_lists: dict[tuple[object, ...], tuple[list[FacetValue], list[FacetValue]]] = {}
+# Both go oldest first, one at a time: emptying 65,536 values at once stalled the search
+# that filled them for ~7 ms (relaxed searches list new month counts all the time).
+_values: OrderedDict[tuple[str, int, bool], FacetValue] = OrderedDict()
+_date_lists: OrderedDict[tuple[object, ...], tuple[list[FacetValue], list[FacetValue]]] = (
+    OrderedDict()
+)
 
 
 def facet_value(value: str, count: int, selected: bool) -> FacetValue:
@@ -37,23 +43,28 @@ def facet_value(value: str, count: int, selected: bool) -> FacetValue:
     made = _values.get(key)
     if made is None:
         made = FacetValue(value, count, selected)
-        if len(_values) >= VALUE_CACHE:  # bounded: counts are as many as result sets
-            _values.clear()
         _values[key] = made
+        _bound(_values, VALUE_CACHE)  # counts are as many as result sets
     return made
 
 
+def _bound(kept: OrderedDict[Any, Any], limit: int) -> None:
+    """Drop the oldest entries of `kept` past `limit`."""
+    while len(kept) > limit:
+        with contextlib.suppress(KeyError):  # another thread may have just dropped it
+            kept.popitem(last=False)
+
+
 def remembered(
-    kept: dict[tuple[object, ...], Any], key: tuple[object, ...], make: Callable[[], Any]
+    kept: OrderedDict[tuple[object, ...], Any], key: tuple[object, ...], make: Callable[[], Any]
 ) -> Any:
     """Return make(), or what it returned before for `key` in `kept` (bounded by
     LISTS_KEPT): a pure function of counts that repeat, made once."""
     found = kept.get(key)
     if found is None:
         found = make()
-        if len(kept) >= LISTS_KEPT:
-            kept.clear()
         kept[key] = found
+        _bound(kept, LISTS_KEPT)
     return found
 
 

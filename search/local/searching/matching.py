@@ -19,7 +19,7 @@ from whoosh import query as wq
 
 from search.errors import SearchTimeout
 from search.local.searching.or_cache import Entry, OrCache
-from search.local.searching.phrases import common, phrase_documents
+from search.local.searching.phrases import Adjacency, common, phrase_documents
 from search.local.searching.postings import PostingCache
 from search.local.whoosh_compat import expanded_terms
 
@@ -64,6 +64,7 @@ class Evaluator:
         self.size = int(alive.shape[0])
         self.searcher_factory = searcher_factory  # () -> context manager giving a searcher
         self.ors = OrCache(self.size)
+        self.adjacency = Adjacency(postings)  # proximity re-ranking's (ranking.rerank)
 
     def evaluate(self, q: Any, info: Evaluation) -> Match:
         """Return the Match of query `q`, restricted to live documents."""

@@ -3,10 +3,16 @@
 A position key is document * POSITION_SPAN + position, sorted per term, so two words
 are adjacent in a document exactly when key + 1 of the first is a key of the second:
 a phrase is a chain of sorted intersections.
+
+Proximity re-ranking asks, search after search, where the query's consecutive words stand
+together among a window of documents: Adjacency finds that once among every document
+holding both words and keeps it, when they are few (the rare words of most searches).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -17,6 +23,10 @@ from search.local.searching.postings import PostingCache
 
 Keys = npt.NDArray[np.int64]
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+ADJACENT_ALL = 2_000  # documents holding every word, at most, for a phrase to be found in all
+PHRASES_KEPT = 65_536  # phrases (field and words) whose documents are kept, per generation
+KEPT_DOCUMENTS = 2_000_000  # documents kept over all those phrases (16 MB), per generation
+_UNKNOWN: Any = object()  # a phrase not kept (None is kept: too many documents to look at)
 
 
 def phrase_documents(
@@ -97,3 +107,48 @@ def _unique_sorted(values: Keys) -> Keys:
     keep[0] = True
     np.not_equal(values[1:], values[:-1], out=keep[1:])
     return values[keep]
+
+
+class Adjacency:
+    """The documents where words follow each other in a field, kept per phrase when few
+    documents hold all its words, so re-ranking a window is a lookup in them."""
+
+    def __init__(self, postings: PostingCache) -> None:
+        self.postings = postings
+        self._kept: OrderedDict[tuple[str, ...], Keys | None] = OrderedDict()
+        self._size = 0  # documents kept, over all phrases: bounded by KEPT_DOCUMENTS
+        self._lock = threading.Lock()
+
+    def documents(self, field: str, words: list[str], within: npt.NDArray[Any]) -> Keys:
+        """Return the documents where `words` follow each other in `field`: all of those
+        in `within` (sorted, unique) and, as phrase_documents may, maybe some others."""
+        key = (field, *words)
+        found = self._kept.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._everywhere(field, words)
+            self._keep(key, found)
+        if found is None:  # too many documents hold the words: look at `within` only
+            return phrase_documents(self.postings, field, words, within)
+        return common(within, found) if len(found) else found
+
+    def _keep(self, key: tuple[str, ...], found: Keys | None) -> None:
+        """Keep `found` for `key`, dropping the oldest phrases past the bounds."""
+        with self._lock:
+            if key in self._kept:  # another thread found it meanwhile
+                return
+            self._kept[key] = found
+            self._size += 0 if found is None else len(found)
+            while len(self._kept) > PHRASES_KEPT or self._size > KEPT_DOCUMENTS:
+                _, dropped = self._kept.popitem(last=False)
+                self._size -= 0 if dropped is None else len(dropped)
+
+    def _everywhere(self, field: str, words: list[str]) -> Keys | None:
+        """Return every document where `words` follow each other in `field`, or None when
+        more than ADJACENT_ALL documents hold them all."""
+        holding: npt.NDArray[Any] | None = None
+        for word in dict.fromkeys(words):
+            docs = self.postings.get(field, word)[0]
+            holding = docs if holding is None else common(holding, docs)
+        if holding is None or len(holding) > ADJACENT_ALL:
+            return None
+        return phrase_documents(self.postings, field, words, holding)

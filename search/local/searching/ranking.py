@@ -128,7 +128,7 @@ def ranked(
             numbers[:window],
             scores[:window],
             stems,
-            snapshot.evaluator.phrase_documents,
+            snapshot.evaluator.adjacency.documents,
             fresh,
             tiers,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -28,7 +29,7 @@ MONTH_SPAN = 731  # days: up to two years of monthly bars; years beyond
 MAX_FILLED = 200  # periods listed with empty ones; past it (stray ancient dates) only the rest
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 EPOCH = date(1970, 1, 1)
-_timelines: dict[tuple[object, ...], Timeline] = {}
+_timelines: OrderedDict[tuple[object, ...], Timeline] = OrderedDict()
 MINUTES_A_DAY = 24 * 60
 
 

@@ -4,6 +4,7 @@ for filter masks and for counting a facet over any set of documents."""
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,11 +61,11 @@ class KeywordColumn:
     id: npt.NDArray[np.int32] | None = None
     index: dict[str, int] = field(init=False)  # casefolded name -> value id
     # facet lists made from this column, by counts and selection (facet_counts.keyword_facet)
-    lists: dict[tuple[object, ...], Any] = field(init=False, repr=False, compare=False)
+    lists: OrderedDict[tuple[object, ...], Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.index = {name.casefold(): n for n, name in enumerate(self.names)}
-        self.lists = {}
+        self.lists = OrderedDict()
         for array in (self.ids, self.doc, self.id):
             if array is not None:
                 array.setflags(write=False)
