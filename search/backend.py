@@ -29,6 +29,11 @@ Progress = Callable[[int, int], None]  # (done, total) while a build reads or wr
 class Backend(Protocol):
     """A search engine serving one index; safe to call from many threads."""
 
+    # True when a search is computed in this process and waits on nothing else, so its
+    # time last time tells its time now (a server runs the quick ones on its event
+    # loop: search.web.turns); False when it waits on another server.
+    in_process: bool
+
     def search(self, request: SearchRequest) -> SearchResult:
         """Return the answer to `request` (raises BadQuery, IndexMissing, SearchTimeout)."""
         ...

@@ -1,5 +1,6 @@
 """search.web.turns: searches take turns in arrival order, one at a time per worker;
-one running past HOLD lets the next start; a caller that goes away passes its turn on."""
+one running past HOLD lets the next start; a caller that goes away passes its turn on;
+a search quick last time runs on the event loop in its turn."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from starlette.applications import Starlette
 from starlette.requests import Request
 
-from search.web.turns import HOLD, in_turn, searchers
+from search.web.turns import HOLD, QUICK, Timings, in_turn, searchers
 
 
 def request_of_app() -> Request:
@@ -20,6 +21,7 @@ def request_of_app() -> Request:
     app = Starlette()
     app.state.search_slots = asyncio.Semaphore(1)
     app.state.searchers = searchers()
+    app.state.timings = Timings()
     return Request({"type": "http", "app": app, "headers": []})
 
 
@@ -85,3 +87,75 @@ def test_a_caller_that_goes_away_passes_its_turn_on_at_once() -> None:
     held, passed_on, answer = asyncio.run(main())
     assert (held, passed_on, answer.split(" in ")[0]) == (True, True, "next")
     assert [(name, event) for name, event, _ in log][:2] == [("gone", "start"), ("next", "start")]
+
+
+def busy(name: str, seconds: float, log: list[tuple[str, str, float]]) -> Callable[[], str]:
+    """Return work that logs its start and end around `seconds` of CPU time."""
+
+    def work() -> str:
+        log.append((name, "start", time.monotonic()))
+        until = time.thread_time() + seconds
+        while time.thread_time() < until:
+            pass
+        log.append((name, "end", time.monotonic()))
+        return threading.current_thread().name
+
+    return work
+
+
+def test_a_search_quick_last_time_runs_on_the_event_loop() -> None:
+    """The first run of a key is on a search thread; the next ones on the loop's own
+    thread while they stay under QUICK; a key slow last time, and a new key (another
+    generation), go to a thread."""
+    log: list[tuple[str, str, float]] = []
+
+    async def main() -> list[str]:
+        request = request_of_app()
+        return [
+            await in_turn(request, busy("quick", 0.0, log), ("g1", "quick")),
+            await in_turn(request, busy("quick", 0.0, log), ("g1", "quick")),
+            await in_turn(request, busy("quick", 0.0, log), ("g1", "quick")),
+            await in_turn(request, busy("slow", 2 * QUICK, log), ("g1", "slow")),
+            await in_turn(request, busy("slow", 2 * QUICK, log), ("g1", "slow")),
+            await in_turn(request, busy("quick", 0.0, log), ("g2", "quick")),
+            await in_turn(request, busy("unkeyed", 0.0, log)),
+            await in_turn(request, busy("unkeyed", 0.0, log)),
+        ]
+
+    threads = asyncio.run(main())
+    loop_thread = threading.current_thread().name
+    on_loop = [name == loop_thread for name in threads]
+    assert on_loop == [False, True, True, False, False, False, False, False]
+    elsewhere = [name for name, here in zip(threads, on_loop, strict=True) if not here]
+    assert all(name.startswith("search") for name in elsewhere)
+
+
+def test_a_quick_search_waits_its_turn_behind_one_on_a_thread() -> None:
+    """A quick search arriving while another runs on a thread starts when that one ends
+    or passes HOLD, not at once: the one on the thread is not kept from the GIL."""
+    log: list[tuple[str, str, float]] = []
+
+    async def main() -> None:
+        request = request_of_app()
+        key = ("g1", "quick")
+        await in_turn(request, busy("first", 0.0, log), key)  # now known to be quick
+        log.clear()
+        await asyncio.gather(
+            in_turn(request, timed("slow", 4 * HOLD, log)),
+            in_turn(request, busy("quick", 0.0, log), key),
+        )
+
+    asyncio.run(main())
+    times = {(name, event): at for name, event, at in log}
+    assert times[("quick", "start")] - times[("slow", "start")] >= HOLD * 0.9
+    assert times[("quick", "end")] < times[("slow", "end")]
+
+
+def test_timings_keep_the_last_time_of_the_most_recent_keys() -> None:
+    timings = Timings(size=2)
+    timings.note("a", QUICK / 2)
+    timings.note("b", QUICK * 2)
+    timings.note("a", QUICK / 4)  # "a" is now the most recent
+    timings.note("c", QUICK / 2)  # "b" goes
+    assert [timings.quick(key) for key in "abcd"] == [True, False, True, False]
+    assert list(timings._took) == ["a", "c"]

@@ -39,6 +39,8 @@ WATCH_INTERVAL = 0.5  # seconds between looks by the watcher thread (servers)
 class LocalBackend:
     """Searches the current generation of one index folder."""
 
+    in_process = True  # computed here, from files: its time is its own (Backend)
+
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
         self._snapshot: Snapshot | None = None

@@ -52,6 +52,8 @@ LOG = logging.getLogger(__name__)
 class OpenSearchBackend:
     """Searches the index an alias names on an OpenSearch cluster."""
 
+    in_process = False  # each search waits on the cluster: never run on an event loop
+
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.client = cluster.client()

@@ -121,7 +121,9 @@ async def search(
     answer = answers.get(backend.generation(), search_request)
     cached = answer is not None
     if answer is None:
-        result = await in_turn(request, lambda: backend.search(search_request))
+        # Its time depends on the request and on the generation that answers it.
+        key = (backend.generation(), search_request) if backend.in_process else None
+        result = await in_turn(request, lambda: backend.search(search_request), key)
         answer = answers.put(search_request, result)
         heap: Heap | None = request.app.state.heap
         if heap is not None and result.generation != heap.settled_for:  # a new one served

@@ -176,6 +176,7 @@ def create_app(settings: Settings | None = None, *, watch: bool = True) -> Starl
         app.state.answers = Answers(enabled=settings.result_cache)
         app.state.search_slots = asyncio.Semaphore(settings.search_slots)  # web.turns
         app.state.searchers = turns.searchers()
+        app.state.timings = turns.Timings()
         app.state.notice = settings.notice  # web.pages shows it on every page
         app.state.query_log = _query_log(settings)
         try:

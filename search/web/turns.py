@@ -11,12 +11,29 @@ the loop's run_in_executor, and the turn is handed on by a timer or by the answe
 whichever comes first: about a third of the event loop's CPU time per hop of
 Starlette's run_in_threadpool (anyio's worker threads, cancel scopes and capacity
 limiter) and the task and wait() a timeout took before (docs/BENCHMARKS.md).
+
+A search known to be quick skips the hop and runs on the event loop itself: one the
+caller names by a `key` (the generation and the request) that took under QUICK
+seconds of CPU last time runs on the loop when its turn comes, holding its turn while
+it runs. Turns stay in arrival order: a search on a thread is not kept waiting for
+the GIL by quick searches arriving after it (which, run at once, kept one waiting
+past the p99 target). Handing a search to a thread and its answer back, with the two
+threads taking the GIL in turns, cost about 0.2 ms of CPU a search, a sixth of an
+uncached API search; and a search running in a thread holds the GIL for up to the
+interpreter's switch interval (5 ms) before the loop may run anyway, so one under
+QUICK blocks the loop no longer than a thread would. A search not seen before, or
+slow last time, takes its turn on a thread as above; so do all searches of a backend
+that waits on another server (`in_process` false: OpenSearch), whose time is not its
+own to vouch for.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -24,6 +41,8 @@ from starlette.requests import Request
 
 HOLD = 0.05  # seconds a search keeps its turn
 THREADS = 40  # searches running at once at most (all past HOLD but one): anyio's default
+QUICK = 0.002  # CPU seconds: a search that took less last time runs on the event loop
+KNOWN = 16_384  # searches whose last time is kept (by key), the least recent dropped
 T = TypeVar("T")
 
 
@@ -32,13 +51,62 @@ def searchers() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="search")
 
 
-async def in_turn(request: Request, work: Callable[[], T]) -> T:
+class Timings:
+    """How much CPU time the searches of the last KNOWN keys took, last time each ran."""
+
+    def __init__(self, size: int = KNOWN) -> None:
+        self.size = size
+        self._took: OrderedDict[Hashable, float] = OrderedDict()
+        self._lock = threading.Lock()  # noted from the search threads and the loop
+
+    def quick(self, key: Hashable) -> bool:
+        """Return True when the search of `key` took under QUICK seconds last time."""
+        took = self._took.get(key)
+        return took is not None and took < QUICK
+
+    def timed(self, key: Hashable, work: Callable[[], T]) -> Callable[[], T]:
+        """Return work, noting how long each run of it takes under `key`."""
+
+        def run() -> T:
+            # The CPU time of the thread running it: on a search thread, the wall time
+            # also counts waiting for the GIL while other searches and the loop run.
+            started = time.thread_time()
+            try:
+                return work()
+            finally:
+                self.note(key, time.thread_time() - started)
+
+        return run
+
+    def note(self, key: Hashable, seconds: float) -> None:
+        """Remember that the search of `key` took `seconds`."""
+        with self._lock:
+            self._took[key] = seconds
+            self._took.move_to_end(key)
+            if len(self._took) > self.size:
+                self._took.popitem(last=False)
+
+
+async def in_turn(request: Request, work: Callable[[], T], key: Hashable | None = None) -> T:
     """Return work() run in a worker thread (the app's `searchers`) when its turn comes
     (the app's `search_slots`). A client that goes away while it runs gets no answer;
-    the thread runs on, unheard, and the turn passes on at once."""
+    the thread runs on, unheard, and the turn passes on at once.
+
+    With a `key` (what the work's time depends on), the work's time is noted, and work
+    that took under QUICK seconds last time runs on the event loop in its turn instead."""
     state = request.app.state
+    quick = False
+    if key is not None:
+        timings: Timings = state.timings
+        quick = timings.quick(key)
+        work = timings.timed(key, work)
     slots: asyncio.Semaphore = state.search_slots
     await slots.acquire()
+    if quick:
+        try:
+            return work()
+        finally:
+            slots.release()
     loop = asyncio.get_running_loop()
     held = True
 
