@@ -13,6 +13,8 @@ from collections.abc import Callable
 from starlette.applications import Starlette
 from starlette.requests import Request
 
+from search.request import SearchRequest
+from search.web.api import text_of
 from search.web.turns import HOLD, QUICK, Timings, in_turn, searchers
 
 
@@ -159,3 +161,20 @@ def test_timings_keep_the_last_time_of_the_most_recent_keys() -> None:
     timings.note("c", QUICK / 2)  # "b" goes
     assert [timings.quick(key) for key in "abcd"] == [True, False, True, False]
     assert list(timings._took) == ["a", "c"]
+
+
+def test_the_api_times_a_search_by_its_text_not_its_filters_sorts_or_pages() -> None:
+    """Browsing one query's facets and pages reuses its time; another text, match, mode
+    or `like` is another key."""
+    plain = SearchRequest(q="cloud security")
+    browsed = SearchRequest(
+        q="cloud security", filters={"topic": ("AI",)}, sort="newest", page=3, per_page=25
+    )
+    others = [
+        SearchRequest(q="cloud"),
+        SearchRequest(q="cloud security", match="all"),
+        SearchRequest(q="cloud security", mode="keyword"),
+        SearchRequest(q="cloud security", like="0123456789abcdef"),
+    ]
+    assert text_of(browsed) == text_of(plain)
+    assert len({text_of(request) for request in [plain, *others]}) == 5

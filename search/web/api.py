@@ -121,8 +121,10 @@ async def search(
     answer = answers.get(backend.generation(), search_request)
     cached = answer is not None
     if answer is None:
-        # Its time depends on the request and on the generation that answers it.
-        key = (backend.generation(), search_request) if backend.in_process else None
+        # Its time depends most on what its text matches in the generation answering it:
+        # the same text's searches under other filters, sorts and pages (browsing one
+        # query's facets and pages) take about as long (search.web.turns).
+        key = (backend.generation(), *text_of(search_request)) if backend.in_process else None
         result = await in_turn(request, lambda: backend.search(search_request), key)
         answer = answers.put(search_request, result)
         heap: Heap | None = request.app.state.heap
@@ -133,6 +135,11 @@ async def search(
         took = (time.perf_counter() - started) * 1000
         query_log.record(log_entry(search_request, answer.result, source, took, cached))
     return answer
+
+
+def text_of(request: SearchRequest) -> tuple[object, ...]:
+    """Return what a search matches by: its text, how its words match, its mode, `like`."""
+    return (request.q, request.match, request.mode, request.like)
 
 
 async def suggest_api(request: Request) -> Response:

@@ -12,19 +12,19 @@ whichever comes first: about a third of the event loop's CPU time per hop of
 Starlette's run_in_threadpool (anyio's worker threads, cancel scopes and capacity
 limiter) and the task and wait() a timeout took before (docs/BENCHMARKS.md).
 
-A search known to be quick skips the hop and runs on the event loop itself: one the
-caller names by a `key` (the generation and the request) that took under QUICK
-seconds of CPU last time runs on the loop when its turn comes, holding its turn while
-it runs. Turns stay in arrival order: a search on a thread is not kept waiting for
-the GIL by quick searches arriving after it (which, run at once, kept one waiting
-past the p99 target). Handing a search to a thread and its answer back, with the two
+A search known to be quick skips the hop and runs on the event loop itself, holding
+its turn while it runs: one whose `key` took under QUICK seconds of CPU last time (the
+API's key: the generation and the query text, search.web.api; the same text under
+other filters, sorts and pages takes about as long, and a misjudged search is judged
+again by its own time). Handing a search to a thread and its answer back, the two
 threads taking the GIL in turns, cost about 0.2 ms of CPU a search, a sixth of an
-uncached API search; and a search running in a thread holds the GIL for up to the
+uncached API search; and a search on a thread holds the GIL for up to the
 interpreter's switch interval (5 ms) before the loop may run anyway, so one under
-QUICK blocks the loop no longer than a thread would. A search not seen before, or
-slow last time, takes its turn on a thread as above; so do all searches of a backend
-that waits on another server (`in_process` false: OpenSearch), whose time is not its
-own to vouch for.
+QUICK holds the loop no longer than a thread would. Turns stay in arrival order: a
+search on a thread is not kept from the GIL by quick ones arriving after it (run at
+once, they kept it waiting past the p99 target). A search not seen before, or slow
+last time, takes its turn on a thread; so does every search of a backend that waits
+on another server (`in_process` false: OpenSearch), whose time is not its own.
 """
 
 from __future__ import annotations
