@@ -19,26 +19,19 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from search.errors import BuildError, SearchError
-from search.ingest.corpus import (
-    SeedFile,
-    count_kinds,
-    discover,
-    merge,
-    parse_files,
-    summarize_files,
-)
+from search.ingest.corpus import count_kinds, discover, merge
 from search.ingest.forking import fork_map
-from search.ingest.packed_merge import MergedDocuments, PackedShare, merge_packed, pack_share
+from search.ingest.packed_merge import MergedDocuments, PackedShare, merge_packed
 from search.local.store import document_tables as tables
 from search.local.store import generations
 from search.local.store import segments as writers
+from search.local.store.build_reading import read_all, read_changed
 from search.local.store.checksums import CHECKSUMS, write_checksums
 from search.local.store.column_files import ARRAYS, NAMES
 from search.local.store.manifest import (
     PLAIN_RECORDS,
     RECORDS,
     FileRecord,
-    compressed_records,
     read_records,
     write_record_members,
     write_records,
@@ -47,7 +40,7 @@ from search.local.store.schema import PORTER, SNOWBALL
 from search.local.store.stories import STORIES
 from search.local.store.vectors import VECTORS, embed_generation
 from search.local.store.vocabulary import WORDS, count_words, write_words
-from search.model import Article, IndexReport, ParsedFile, SkippedFile
+from search.model import Article, IndexReport
 from search.synonyms import SYNONYMS, Synonyms
 
 # Bump when schema.build_schema() or its terms change: --incremental then builds in full.
@@ -134,10 +127,10 @@ def _build(
             incremental = False
     files, skipped = discover(seeds_dir)
     if incremental:
-        records, read = _read_changed(files, previous, skipped, progress)
+        records, read = read_changed(files, previous, skipped, progress)
         shares: list[tuple[bytes, PackedShare]] = []
     else:
-        shares, read = _read_all(files, skipped, progress), len(files)
+        shares, read = read_all(files, skipped, progress), len(files)
         records = []
     del files  # their paths are not needed past reading
     checkpoint("parsed")
@@ -222,65 +215,6 @@ def _previous_records(current: Path | None) -> tuple[dict[str, FileRecord], str 
         return read_records(current), None
     except Exception as exc:  # any failure to read it means: rebuild everything
         return {}, f"incremental build not possible ({exc}); built in full"
-
-
-def _read_changed(
-    files: list[SeedFile],
-    previous: dict[str, FileRecord],
-    skipped: list[SkippedFile],
-    progress: bool | None,
-) -> tuple[list[FileRecord], int]:
-    """Return the records of every usable file, reusing those of unchanged files, and
-    how many files were read (an incremental build)."""
-    unchanged = {
-        seed.relative: old
-        for seed in files
-        if (old := previous.get(seed.relative)) is not None
-        and (old.size, old.mtime_ns) == (seed.size, seed.mtime_ns)
-    }
-    to_read = [seed for seed in files if seed.relative not in unchanged]
-    fresh: dict[str, FileRecord] = {}
-    for seed, result in zip(to_read, parse_files(to_read, progress), strict=True):
-        if isinstance(result, ParsedFile):
-            fresh[seed.relative] = _file_record(seed, result)
-        else:
-            skipped.append(result)
-    skipped.sort(key=lambda s: s.path)
-    # seed-path order: merge() breaks ties by it
-    records = [
-        r for seed in files if (r := unchanged.get(seed.relative) or fresh.get(seed.relative))
-    ]
-    return records, len(to_read)
-
-
-def _read_all(
-    files: list[SeedFile], skipped: list[SkippedFile], progress: bool | None
-) -> list[tuple[bytes, PackedShare]]:
-    """Return, for each share of the files, its records compressed for the generation
-    (compressed_records) and packed for the writers (PackedShare), both made where the
-    share was parsed (a full build); add the files it skipped to `skipped`."""
-    shares = summarize_files(files, _share_of_build, progress)
-    skipped.extend(s for _, share in shares for s in share.skipped)
-    skipped.sort(key=lambda s: s.path)
-    return shares
-
-
-def _file_record(seed: SeedFile, parsed: ParsedFile) -> FileRecord:
-    # the article's own copy of the path: one string, not two equal ones
-    return FileRecord(parsed.article.source, seed.size, seed.mtime_ns, parsed)
-
-
-def _share_of_build(
-    seeds: Sequence[SeedFile], results: list[ParsedFile | SkippedFile]
-) -> tuple[bytes, PackedShare]:
-    """Return a share of the seed files' records compressed (compressed_records), and
-    packed with their marks (pack_share)."""
-    members = compressed_records(
-        _file_record(seed, result)
-        for seed, result in zip(seeds, results, strict=True)
-        if isinstance(result, ParsedFile)
-    )
-    return members, pack_share(results)
 
 
 def _writers_shares(documents: Sequence[Article]) -> Sequence[Sequence[Article]]:
