@@ -151,27 +151,14 @@ def parse_files(files: Sequence[SeedFile], progress: bool | None = None) -> list
     return [result for part, _ in _parse_parts(files, progress, None) for result in part]
 
 
-def parse_and_summarize(
-    files: Sequence[SeedFile],
-    summarize: Callable[[Sequence[SeedFile], list[Parsed]], Summary],
-    progress: bool | None = None,
-) -> tuple[list[Parsed], list[Summary]]:
-    """Return parse_files(files), and summarize(share, its results) for each share of
-    the files, in order, computed where that share was parsed (its forked child, for a
-    large set): work on the results that costs the parent nothing."""
-    parts = _parse_parts(files, progress, summarize)
-    summaries = [summary for _, summary in parts]
-    return [result for part, _ in parts for result in part], summaries
-
-
 def summarize_files(
     files: Sequence[SeedFile],
     summarize: Callable[[Sequence[SeedFile], list[Parsed]], Summary],
     progress: bool | None = None,
 ) -> list[Summary]:
-    """Return summarize(share, its results) for each share of the files, in order, as
-    parse_and_summarize does; the results themselves stay where they were parsed (a
-    forked child, for a large set): only the summaries cross to this process."""
+    """Return summarize(share, its results) for each share of the files, in order,
+    computed where that share was parsed (its forked child, for a large set): the
+    results themselves stay there, and only the summaries cross to this process."""
     return [summary for _, summary in _parse_parts(files, progress, summarize, keep=False)]
 
 

@@ -118,13 +118,14 @@ async def search(
     query log; the page's own probes, feeds and exports give none and do not."""
     started = time.perf_counter()
     backend, answers = backend_of(request), answers_of(request)
-    answer = answers.get(backend.generation(), search_request)
+    generation = backend.generation()
+    answer = answers.get(generation, search_request)
     cached = answer is not None
     if answer is None:
         # Its time depends most on what its text matches in the generation answering it:
         # the same text's searches under other filters, sorts and pages (browsing one
         # query's facets and pages) take about as long (search.web.turns).
-        key = (backend.generation(), *text_of(search_request)) if backend.in_process else None
+        key = (generation, *text_of(search_request)) if backend.in_process else None
         result = await in_turn(request, lambda: backend.search(search_request), key)
         answer = answers.put(search_request, result)
         heap: Heap | None = request.app.state.heap

@@ -21,7 +21,7 @@ from whoosh import index as whoosh_index
 from search.errors import BuildError, SearchError
 from search.ingest.corpus import count_kinds, discover, merge
 from search.ingest.forking import fork_map
-from search.ingest.packed_merge import MergedDocuments, PackedShare, merge_packed
+from search.ingest.packed_merge import PackedShare, merge_packed
 from search.local.store import document_tables as tables
 from search.local.store import generations
 from search.local.store import segments as writers
@@ -147,7 +147,8 @@ def _build(
         del merged
     else:
         packs = merge_packed([share for _, share in shares])
-        documents, duplicates, kinds = packs.documents, packs.duplicates, packs.kinds
+        merged_documents = packs.documents
+        documents, duplicates, kinds = merged_documents, packs.duplicates, packs.kinds
         warnings = [w for _, share in shares for w in share.warnings]
         members = [member for member, _ in shares]
         del packs, shares  # the packs stay, held by the documents; the marks go
@@ -162,8 +163,9 @@ def _build(
         else:
             counts = {"added": len(documents)}
             write_record_members(folder / RECORDS, members)
-            parts = _writers_shares(documents)
-            del documents
+            # a full build's documents are merged_documents: the writers take views of them
+            parts = merged_documents.parts(writers.worker_count(len(merged_documents)))
+            del documents, merged_documents
 
             def other_files() -> None:  # while the forked writers work
                 texts.extend(*fork_map(tables.write_from_shares, [(folder, parts, embeddings)]))
@@ -215,14 +217,6 @@ def _previous_records(current: Path | None) -> tuple[dict[str, FileRecord], str 
         return read_records(current), None
     except Exception as exc:  # any failure to read it means: rebuild everything
         return {}, f"incremental build not possible ({exc}); built in full"
-
-
-def _writers_shares(documents: Sequence[Article]) -> Sequence[Sequence[Article]]:
-    """Return the documents of a full build as its writers take them (write_shares)."""
-    count = writers.worker_count(len(documents))
-    if isinstance(documents, MergedDocuments):
-        return documents.parts(count)
-    return writers.split(documents, count)
 
 
 def _apply_changes(
